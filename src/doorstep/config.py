@@ -1,0 +1,220 @@
+"""Configuration: the operator's file (TOML) and the process settings (DOORSTEP_* environment).
+
+A file that does not hold up is refused at start with the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from doorstep.domain import Depot, Market, Shipper
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file, field and expectation."""
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected an IANA time zone such as 'America/New_York', got {value!r}") from None
+    return value
+
+
+def _colour(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        raise ValueError(f"expected a colour like '#1B5E20', got {value!r}")
+    return value.upper()
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Colour = Annotated[str, AfterValidator(_colour)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactConfig(_Section):
+    name: str
+    phone: Phone | None = None
+    email: str | None = None
+
+
+class MarketConfig(_Section):
+    id: Slug
+    name: str
+    timezone: TimeZone
+    supervisor: ContactConfig | None = None
+
+
+class DepotConfig(_Section):
+    id: Slug
+    market: Slug
+    name: str
+    address: str = ""
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class BrandConfig(_Section):
+    primary: Colour = "#1F2937"
+    secondary: Colour = "#F3F4F6"
+    logo_url: str | None = None
+
+
+class SendersConfig(_Section):
+    sms_from: Phone | None = None
+    messaging_service_sid: Annotated[str, StringConstraints(pattern=r"^MG[0-9a-fA-F]{32}$")] | None = None
+    email_from: str | None = None
+
+
+class ShipperConfig(_Section):
+    id: Slug
+    name: str
+    brand: BrandConfig = BrandConfig()
+    senders: SendersConfig = SendersConfig()
+    time_sensitive: bool = False
+    languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] = ["en"]
+
+
+class QuietHours(_Section):
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+
+
+class PoliciesConfig(_Section):
+    quiet_hours: QuietHours = QuietHours()
+    critical_severity: Annotated[str, StringConstraints(pattern=r"^(low|medium|high|critical)$")] = "high"
+    chronic_failures: Annotated[int, Field(ge=2, le=20)] = 3
+
+
+class OperatorSection(_Section):
+    name: str
+    support_phone: Phone | None = None
+    support_email: str | None = None
+    operations: ContactConfig | None = None
+
+
+class OperatorConfig(_Section):
+    operator: OperatorSection
+    markets: Annotated[list[MarketConfig], Field(min_length=1)]
+    depots: Annotated[list[DepotConfig], Field(min_length=1)]
+    shippers: Annotated[list[ShipperConfig], Field(min_length=1)]
+    policies: PoliciesConfig = PoliciesConfig()
+
+    @model_validator(mode="after")
+    def _references(self) -> OperatorConfig:
+        for kind, items in (("markets", self.markets), ("depots", self.depots),
+                            ("shippers", self.shippers)):
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.id in seen:
+                    raise ValueError(f"{kind}[{i}].id: {item.id!r} is used twice")
+                seen.add(item.id)
+        market_ids = {m.id for m in self.markets}
+        for i, depot in enumerate(self.depots):
+            if depot.market not in market_ids:
+                raise ValueError(f"depots[{i}].market: expected one of {sorted(market_ids)}, got {depot.market!r}")
+        return self
+
+    def market(self, market_id: str) -> MarketConfig:
+        return next(m for m in self.markets if m.id == market_id)
+
+    def depot(self, depot_id: str) -> DepotConfig:
+        return next(d for d in self.depots if d.id == depot_id)
+
+    def to_domain(self) -> tuple[list[Market], list[Depot], list[Shipper]]:
+        markets = [Market(id=m.id, name=m.name, timezone=m.timezone,
+                          supervisor_name=m.supervisor.name if m.supervisor else None,
+                          supervisor_phone=m.supervisor.phone if m.supervisor else None,
+                          supervisor_email=m.supervisor.email if m.supervisor else None)
+                   for m in self.markets]
+        depots = [Depot(id=d.id, market_id=d.market, name=d.name, address=d.address, lat=d.lat,
+                        lon=d.lon) for d in self.depots]
+        shippers = [Shipper(id=s.id, name=s.name, brand_primary=s.brand.primary,
+                            brand_secondary=s.brand.secondary, logo_url=s.brand.logo_url,
+                            sms_from=s.senders.sms_from,
+                            messaging_service_sid=s.senders.messaging_service_sid,
+                            email_from=s.senders.email_from, time_sensitive=s.time_sensitive,
+                            languages=list(s.languages)) for s in self.shippers]
+        return markets, depots, shippers
+
+
+def describe_validation_error(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: the configuration does not hold up:"]
+    for e in err.errors(include_url=False):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".") or "(top level)"
+        got = e.get("input")
+        msg = e["msg"].removeprefix("Value error, ")
+        shown = "" if isinstance(got, dict | list) or repr(got) in msg else f" (got {got!r})"
+        lines.append(f"  {where}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (set DOORSTEP_CONFIG_FILE to the operator's file)") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+
+
+def load_operator(path: Path) -> OperatorConfig:
+    raw = load_toml(path)
+    try:
+        return OperatorConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(path, err)) from None
+
+
+class Settings(BaseSettings):
+    """Everything a process reads from its environment (DOORSTEP_*), typed, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="DOORSTEP_", extra="ignore")
+
+    database_url: str = "sqlite:///var/doorstep.db"
+    redis_url: str | None = None
+    config_file: Path = Path("doorstep.toml")
+    data_dir: Path = Path("var")
+    generic_webhook_secret: SecretStr | None = None
+    replay_window_seconds: Annotated[int, Field(ge=10, le=86_400)] = 300
+    max_body_bytes: Annotated[int, Field(ge=1024, le=50 * 1024 * 1024)] = 1024 * 1024
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 2
+    sweep_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    log_level: str = "INFO"
+    log_format: Annotated[str, StringConstraints(pattern=r"^(json|console)$")] = "console"
+
+    @cached_property
+    def operator(self) -> OperatorConfig:
+        return load_operator(self.config_file)
+
+    @property
+    def huey_path(self) -> Path:
+        return self.data_dir / "huey.db"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(Path("environment (DOORSTEP_*)"), err)) from None

@@ -1,0 +1,27 @@
+"""Time-zone rules shared by every entity."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from doorstep.domain.errors import NaiveDatetime
+
+
+def require_aware(value: datetime, what: str = "timestamp") -> datetime:
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise NaiveDatetime(f"{what} must carry a time zone, got {value.isoformat()}")
+    return value
+
+
+def local_datetime(day: date, at: time, tz: str) -> datetime:
+    """The instant a wall-clock time happens on a day in a time zone (DST-correct)."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz))
+
+
+def local_day(instant: datetime, tz: str) -> date:
+    return require_aware(instant).astimezone(ZoneInfo(tz)).date()
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)

@@ -1,0 +1,65 @@
+"""The one intake path for every source: verify (done by the caller) -> store once -> enqueue.
+
+A batch is validated whole before anything is written: one bad event refuses the batch and
+nothing of it is stored. Events already stored under the same (source, external id) are
+counted as duplicates and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from doorstep.clock import Clock
+from doorstep.events.format import InvalidEvent, parse_event, subject_of
+
+MAX_BATCH = 1000
+
+
+@dataclass
+class IntakeResult:
+    stored: list[int] = field(default_factory=list)  # ids of newly stored events
+    duplicates: int = 0
+
+
+class Intake:
+    """Stores events once and hands their ids to `enqueue` after the commit."""
+
+    def __init__(self, db: Any, clock: Clock, enqueue: Callable[[list[int]], None]) -> None:
+        self.db = db
+        self.clock = clock
+        self.enqueue = enqueue
+
+    def accept(self, source: str, raw_events: Sequence[Any]) -> IntakeResult:
+        if not raw_events:
+            raise InvalidEvent(["(body): expected an event or a non-empty list of events"])
+        if len(raw_events) > MAX_BATCH:
+            raise InvalidEvent([f"(body): at most {MAX_BATCH} events in one request"])
+        parsed = []
+        problems: list[str] = []
+        for i, raw in enumerate(raw_events):
+            try:
+                parsed.append(parse_event(raw))
+            except InvalidEvent as err:
+                prefix = f"[{i}]." if len(raw_events) > 1 else ""
+                problems.extend(prefix + p for p in err.problems)
+        if problems:
+            raise InvalidEvent(problems)
+        now = self.clock.now()
+        rows = [
+            {
+                "source": source,
+                "external_id": env.id,
+                "type": env.type.value,
+                "occurred_at": env.occurred_at,
+                "received_at": now,
+                "payload": env.data,
+                "subject": subject_of(env.type, data),
+            }
+            for env, data in parsed
+        ]
+        result = self.db.store_events(rows)
+        if result.stored:
+            self.enqueue(result.stored)
+        return result
