@@ -36,6 +36,7 @@ class EventStatus(StrEnum):
     PROCESSED = "processed"
     IGNORED = "ignored"  # harmless: a repeat or a fact older than what is known
     DEFERRED = "deferred"  # refers to something not known yet; tried again later
+    FLAGGED = "flagged"  # well-formed but cannot be applied (an unknown depot, say); kept for a person
     FAILED = "failed"  # processing raised; kept for a person, retried by the sweep
 
 
@@ -52,4 +53,5 @@ class Event:
     tries: int = 0
     processed_at: datetime | None = None
     note: str | None = None
+    waits_for: str | None = None
     id: int | None = None

@@ -13,6 +13,8 @@ from typing import Any
 
 from doorstep.clock import Clock
 from doorstep.events.format import InvalidEvent, parse_event, subject_of
+from doorstep.store import event_log
+from doorstep.store.db import Database
 
 MAX_BATCH = 1000
 
@@ -26,7 +28,7 @@ class IntakeResult:
 class Intake:
     """Stores events once and hands their ids to `enqueue` after the commit."""
 
-    def __init__(self, db: Any, clock: Clock, enqueue: Callable[[list[int]], None]) -> None:
+    def __init__(self, db: Database, clock: Clock, enqueue: Callable[[list[int]], None]) -> None:
         self.db = db
         self.clock = clock
         self.enqueue = enqueue
@@ -59,7 +61,8 @@ class Intake:
             }
             for env, data in parsed
         ]
-        result = self.db.store_events(rows)
-        if result.stored:
-            self.enqueue(result.stored)
-        return result
+        with self.db.transaction() as session:
+            stored = event_log.insert_new(session, rows)
+        if stored:
+            self.enqueue(stored)
+        return IntakeResult(stored=stored, duplicates=len(rows) - len(stored))

@@ -1,0 +1,105 @@
+"""Drivers, vehicles and shifts."""
+
+from __future__ import annotations
+
+from doorstep.domain import Depot, Driver, EventType, IllegalTransition, Market, Shift, Vehicle
+from doorstep.domain.crew import ShiftStatus
+from doorstep.events import format as f
+from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
+from doorstep.workflows import crew
+
+
+@handles(EventType.DRIVER_UPSERTED)
+def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
+    depot = ctx.session.get(Depot, data.depot)
+    if depot is None:
+        return flagged(f"unknown depot {data.depot!r}")
+    fields = dict(name=data.name, market_id=depot.market_id, depot_id=depot.id, phone=data.phone,
+                  email=data.email, on_call=data.on_call, active=data.active,
+                  language=data.language)
+    driver = ctx.session.get(Driver, data.driver_id, with_for_update=True)
+    if driver is None:
+        ctx.session.add(Driver(id=data.driver_id, **fields))
+    else:
+        for key, value in fields.items():
+            setattr(driver, key, value)
+    return applied(known=[f"driver:{data.driver_id}"])
+
+
+@handles(EventType.DRIVER_DUTY_CHANGED)
+def driver_duty_changed(ctx: Ctx, data: f.DriverDutyChanged) -> Outcome:
+    driver = ctx.session.get(Driver, data.driver_id, with_for_update=True)
+    if driver is None:
+        return deferred(f"driver:{data.driver_id}")
+    driver.on_duty = data.on_duty
+    return applied()
+
+
+@handles(EventType.VEHICLE_UPSERTED)
+def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
+    if ctx.session.get(Depot, data.depot) is None:
+        return flagged(f"unknown depot {data.depot!r}")
+    fields = dict(depot_id=data.depot, vehicle_class=data.vehicle_class,
+                  capacity=data.capacity, plate=data.plate, active=data.active)
+    vehicle = ctx.session.get(Vehicle, data.vehicle_id, with_for_update=True)
+    if vehicle is None:
+        ctx.session.add(Vehicle(id=data.vehicle_id, **fields))
+    else:
+        for key, value in fields.items():
+            setattr(vehicle, key, value)
+    return applied(known=[f"vehicle:{data.vehicle_id}"])
+
+
+@handles(EventType.SHIFT_PLANNED)
+def shift_planned(ctx: Ctx, data: f.ShiftPlanned) -> Outcome:
+    if ctx.session.get(Depot, data.depot) is None:
+        return flagged(f"unknown depot {data.depot!r}")
+    if data.driver_id and ctx.session.get(Driver, data.driver_id) is None:
+        return deferred(f"driver:{data.driver_id}")
+    if data.vehicle_id and ctx.session.get(Vehicle, data.vehicle_id) is None:
+        return deferred(f"vehicle:{data.vehicle_id}")
+    shift = ctx.session.get(Shift, data.shift_id, with_for_update=True)
+    if shift is None:
+        ctx.session.add(Shift(id=data.shift_id, depot_id=data.depot,
+                              service_date=data.service_date, starts_at=data.starts_at,
+                              ends_at=data.ends_at, driver_id=data.driver_id,
+                              vehicle_id=data.vehicle_id, status_at=ctx.at))
+    elif shift.status_at and ctx.at < shift.status_at:
+        return ignored("an older plan than the one recorded")
+    else:
+        shift.starts_at, shift.ends_at = data.starts_at, data.ends_at
+        shift.driver_id, shift.vehicle_id = data.driver_id, data.vehicle_id
+    return applied(known=[f"shift:{data.shift_id}"])
+
+
+@handles(EventType.SHIFT_CONFIRMED)
+def shift_confirmed(ctx: Ctx, data: f.ShiftConfirmed) -> Outcome:
+    shift = ctx.session.get(Shift, data.shift_id, with_for_update=True)
+    if shift is None:
+        return deferred(f"shift:{data.shift_id}")
+    if shift.status is ShiftStatus.CONFIRMED:
+        return ignored("already confirmed")
+    try:
+        shift.move(ShiftStatus.CONFIRMED, ctx.at)
+    except IllegalTransition as err:
+        return ignored(str(err))
+    return applied()
+
+
+@handles(EventType.SHIFT_CALLOUT)
+def shift_callout(ctx: Ctx, data: f.ShiftCallout) -> Outcome:
+    shift = ctx.session.get(Shift, data.shift_id, with_for_update=True)
+    if shift is None:
+        return deferred(f"shift:{data.shift_id}")
+    if shift.status is ShiftStatus.CALLOUT:
+        return ignored("already called out")
+    try:
+        shift.call_out(ctx.at, data.reason)
+    except IllegalTransition as err:
+        return ignored(str(err))
+    depot = ctx.session.get(Depot, shift.depot_id)
+    market = ctx.session.get(Market, depot.market_id) if depot else None
+    if market is None:
+        return flagged(f"shift {shift.id} has no market")
+    driver = ctx.session.get(Driver, shift.driver_id) if shift.driver_id else None
+    return applied(actions=crew.on_callout(shift, driver, market, ctx.at))

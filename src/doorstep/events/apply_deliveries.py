@@ -1,0 +1,183 @@
+"""Deliveries: created, on their way, arrived, delivered or failed, cancelled."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from doorstep.domain import (
+    Delivery, DeliveryStatus, Depot, DomainError, EventType, Market, ProofOfDelivery, Recipient,
+    Route, Shipper, Stop, StopStatus,
+)
+from doorstep.domain.delivery import AttemptOutcome
+from doorstep.events import format as f
+from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
+from doorstep.store.tables import attempts, deliveries
+from doorstep.workflows import recover
+
+
+def recipient_id(data: f.RecipientData, address: f.AddressData) -> str:
+    # One person across deliveries and shippers, keyed by what reaches them; no PII in the id.
+    key = data.phone or data.email or f"{data.name}|{address.line1}|{address.postal_code}"
+    return "rcp_" + hashlib.sha256(key.lower().encode()).hexdigest()[:24]
+
+
+@handles(EventType.DELIVERY_CREATED)
+def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
+    depot = ctx.session.get(Depot, data.depot)
+    if depot is None:
+        return flagged(f"unknown depot {data.depot!r}")
+    if ctx.session.get(Shipper, data.shipper) is None:
+        return flagged(f"unknown shipper {data.shipper!r}")
+    rid = recipient_id(data.recipient, data.address)
+    recipient = ctx.session.get(Recipient, rid)
+    if recipient is None:
+        ctx.session.add(Recipient(id=rid, name=data.recipient.name, phone=data.recipient.phone,
+                                  email=data.recipient.email, language=data.recipient.language))
+    else:
+        recipient.name = data.recipient.name
+        recipient.email = data.recipient.email or recipient.email
+        recipient.language = data.recipient.language
+    delivery = ctx.session.get(Delivery, data.delivery_id, with_for_update=True)
+    if delivery is None:
+        a = data.address
+        ctx.session.add(Delivery(
+            id=data.delivery_id, shipper_id=data.shipper, market_id=depot.market_id,
+            depot_id=depot.id, recipient_id=rid, service_date=data.service_date,
+            address_line1=a.line1, address_city=a.city, address_postal_code=a.postal_code,
+            address_lat=a.lat, address_lon=a.lon, window_start=data.window_start,
+            window_end=data.window_end, time_sensitive=data.time_sensitive,
+            instructions=data.instructions, status_at=ctx.at))
+    elif delivery.is_final():
+        return ignored(f"delivery is {delivery.status.value}")
+    else:
+        delivery.window_start, delivery.window_end = data.window_start, data.window_end
+        delivery.time_sensitive = data.time_sensitive
+        delivery.instructions = data.instructions or delivery.instructions
+        delivery.service_date = data.service_date
+    return applied(known=[f"delivery:{data.delivery_id}"])
+
+
+def _delivery(ctx: Ctx, delivery_id: str) -> Delivery | None:
+    return ctx.session.get(Delivery, delivery_id, with_for_update=True)
+
+
+def _stop(session: Session, delivery: Delivery) -> Stop | None:
+    if delivery.route_id is None:
+        return None
+    return session.scalars(sa.select(Stop).where(Stop.route_id == delivery.route_id,  # type: ignore[arg-type]
+                                                 Stop.delivery_id == delivery.id)).first()  # type: ignore[arg-type]
+
+
+@handles(EventType.DELIVERY_ETA_UPDATED)
+def delivery_eta_updated(ctx: Ctx, data: f.DeliveryEtaUpdated) -> Outcome:
+    delivery = _delivery(ctx, data.delivery_id)
+    if delivery is None:
+        return deferred(f"delivery:{data.delivery_id}")
+    if delivery.is_final() or delivery.arrived_at is not None:
+        return ignored("the delivery is past its ETA")
+    delivery.update_eta(data.eta)
+    stop = _stop(ctx.session, delivery)
+    if stop is not None:
+        stop.eta = data.eta
+    return applied()
+
+
+@handles(EventType.DELIVERY_ARRIVED)
+def delivery_arrived(ctx: Ctx, data: f.DeliveryRef) -> Outcome:
+    delivery = _delivery(ctx, data.delivery_id)
+    if delivery is None:
+        return deferred(f"delivery:{data.delivery_id}")
+    if delivery.arrived_at is not None and delivery.arrived_at >= ctx.at:
+        return ignored("arrival already recorded")
+    try:
+        delivery.arrive(ctx.at)
+    except DomainError as err:
+        return ignored(str(err))
+    stop = _stop(ctx.session, delivery)
+    if stop is not None and stop.status is StopStatus.PLANNED:
+        stop.move(StopStatus.ARRIVED, ctx.at)
+    return applied()
+
+
+def _finish_stop(ctx: Ctx, delivery: Delivery, delivered: bool) -> None:
+    stop = _stop(ctx.session, delivery)
+    if stop is not None and stop.status in (StopStatus.PLANNED, StopStatus.ARRIVED):
+        stop.move(StopStatus.DONE if delivered else StopStatus.FAILED, ctx.at)
+        route = ctx.session.get(Route, stop.route_id, with_for_update=True)
+        if route is not None:
+            route.record_stop(delivered)
+
+
+def _refuse_repeat_or_stale(delivery: Delivery, ctx: Ctx, target: DeliveryStatus) -> Outcome | None:
+    if delivery.status is target and delivery.status_at == ctx.at:
+        return ignored(f"already {target.value}")
+    if delivery.is_stale(ctx.at):
+        return ignored(f"older than the recorded {delivery.status.value}")
+    return None
+
+
+@handles(EventType.DELIVERY_DELIVERED)
+def delivery_delivered(ctx: Ctx, data: f.DeliveryDelivered) -> Outcome:
+    delivery = _delivery(ctx, data.delivery_id)
+    if delivery is None:
+        return deferred(f"delivery:{data.delivery_id}")
+    if (refused := _refuse_repeat_or_stale(delivery, ctx, DeliveryStatus.DELIVERED)) is not None:
+        return refused
+    pod = ProofOfDelivery(photo_url=data.pod.photo_url, signature_url=data.pod.signature_url,
+                          received_by=data.pod.received_by)
+    try:
+        delivery.deliver(ctx.at, pod, data.notes)
+    except DomainError as err:
+        return ignored(str(err))
+    _finish_stop(ctx, delivery, delivered=True)
+    return applied()
+
+
+@handles(EventType.DELIVERY_FAILED)
+def delivery_failed(ctx: Ctx, data: f.DeliveryFailed) -> Outcome:
+    delivery = _delivery(ctx, data.delivery_id)
+    if delivery is None:
+        return deferred(f"delivery:{data.delivery_id}")
+    if (refused := _refuse_repeat_or_stale(delivery, ctx, DeliveryStatus.FAILED)) is not None:
+        return refused
+    try:
+        attempt = delivery.fail(ctx.at, data.reason, data.notes)
+    except DomainError as err:
+        return ignored(str(err))
+    _finish_stop(ctx, delivery, delivered=False)
+    ctx.session.flush()
+    recipient = ctx.session.get(Recipient, delivery.recipient_id)
+    shipper = ctx.session.get(Shipper, delivery.shipper_id)
+    market = ctx.session.get(Market, delivery.market_id)
+    assert recipient and shipper and market  # foreign keys guarantee them
+    return applied(actions=recover.on_failed(
+        delivery, attempt, recipient, shipper, market,
+        failures_at_address(ctx.session, delivery), ctx.policies.recover))
+
+
+def failures_at_address(session: Session, delivery: Delivery) -> int:
+    stmt = (sa.select(sa.func.count()).select_from(attempts.join(deliveries))
+            .where(attempts.c.outcome == AttemptOutcome.FAILED,
+                   deliveries.c.address_postal_code == delivery.address_postal_code,
+                   sa.func.lower(deliveries.c.address_line1) == delivery.address_line1.lower()))
+    return int(session.scalar(stmt) or 0)
+
+
+@handles(EventType.DELIVERY_CANCELLED)
+def delivery_cancelled(ctx: Ctx, data: f.DeliveryCancelled) -> Outcome:
+    delivery = _delivery(ctx, data.delivery_id)
+    if delivery is None:
+        return deferred(f"delivery:{data.delivery_id}")
+    if delivery.status is DeliveryStatus.CANCELLED:
+        return ignored("already cancelled")
+    try:
+        delivery.cancel(ctx.at)
+    except DomainError as err:
+        return ignored(str(err))
+    stop = _stop(ctx.session, delivery)
+    if stop is not None and stop.status is StopStatus.PLANNED:
+        stop.move(StopStatus.REMOVED, ctx.at)
+    return applied()

@@ -1,0 +1,92 @@
+"""Routes: planned with their ordered stops, started, completed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from doorstep.domain import (
+    Delivery, DeliveryStatus, Depot, Driver, EventType, IllegalTransition, Route, RouteStatus,
+    Shift, Stop, StopStatus, Vehicle,
+)
+from doorstep.domain.delivery import DELIVERY_LIFECYCLE
+from doorstep.events import format as f
+from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
+
+
+@handles(EventType.ROUTE_PLANNED)
+def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
+    s = ctx.session
+    depot = s.get(Depot, data.depot)
+    if depot is None:
+        return flagged(f"unknown depot {data.depot!r}")
+    for kind, cls, ref in (("driver", Driver, data.driver_id), ("vehicle", Vehicle, data.vehicle_id),
+                           ("shift", Shift, data.shift_id)):
+        if ref and s.get(cls, ref) is None:
+            return deferred(f"{kind}:{ref}")
+    ids = [stop.delivery_id for stop in data.stops]
+    found = {d.id: d for d in s.scalars(sa.select(Delivery).where(Delivery.id.in_(ids))  # type: ignore[attr-defined]
+                                        .with_for_update())}
+    missing = next((i for i in ids if i not in found), None)
+    if missing is not None:
+        return deferred(f"delivery:{missing}")
+    route = s.get(Route, data.route_id, with_for_update=True)
+    if route is None:
+        route = Route(id=data.route_id, market_id=depot.market_id, depot_id=depot.id,
+                      service_date=data.service_date)
+        s.add(route)
+    elif route.status is not RouteStatus.PLANNED:
+        return ignored(f"route is {route.status.value}; its plan is fixed")
+    route.driver_id, route.vehicle_id, route.shift_id = data.driver_id, data.vehicle_id, data.shift_id
+    route.planned_start, route.planned_end = data.planned_start, data.planned_end
+    route.stop_count = len(data.stops)
+    existing = {st.delivery_id: st for st in s.scalars(
+        sa.select(Stop).where(Stop.route_id == route.id))}  # type: ignore[arg-type]
+    for planned in data.stops:
+        stop = existing.pop(planned.delivery_id, None)
+        if stop is None:
+            s.add(Stop(route_id=route.id, sequence=planned.sequence,
+                       delivery_id=planned.delivery_id, planned_arrival=planned.planned_arrival,
+                       eta=planned.planned_arrival))
+        else:
+            stop.sequence, stop.planned_arrival = planned.sequence, planned.planned_arrival
+        delivery = found[planned.delivery_id]
+        if not delivery.is_stale(ctx.at) and DELIVERY_LIFECYCLE.allowed(
+                delivery.status, DeliveryStatus.SCHEDULED):
+            delivery.schedule(route.id, planned.sequence, planned.planned_arrival, ctx.at)
+        elif delivery.route_id == route.id:
+            delivery.stop_sequence = planned.sequence
+    for dropped in existing.values():  # taken off the route by the new plan
+        if dropped.status is StopStatus.PLANNED:
+            dropped.move(StopStatus.REMOVED, ctx.at)
+    return applied(known=[f"route:{data.route_id}"])
+
+
+@handles(EventType.ROUTE_STARTED)
+def route_started(ctx: Ctx, data: f.RouteRef) -> Outcome:
+    route = ctx.session.get(Route, data.route_id, with_for_update=True)
+    if route is None:
+        return deferred(f"route:{data.route_id}")
+    try:
+        route.start(ctx.at)
+    except IllegalTransition as err:
+        return ignored(str(err))
+    on_board = ctx.session.scalars(
+        sa.select(Delivery).where(Delivery.route_id == route.id,  # type: ignore[arg-type]
+                                  Delivery.status == DeliveryStatus.SCHEDULED)  # type: ignore[arg-type]
+        .with_for_update())
+    for delivery in on_board:
+        if not delivery.is_stale(ctx.at):
+            delivery.go_out(ctx.at)
+    return applied()
+
+
+@handles(EventType.ROUTE_COMPLETED)
+def route_completed(ctx: Ctx, data: f.RouteRef) -> Outcome:
+    route = ctx.session.get(Route, data.route_id, with_for_update=True)
+    if route is None:
+        return deferred(f"route:{data.route_id}")
+    try:
+        route.complete(ctx.at)
+    except IllegalTransition as err:
+        return ignored(str(err))
+    return applied()

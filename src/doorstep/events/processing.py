@@ -1,0 +1,132 @@
+"""Processing stored events: load state, decide, apply the actions, in one transaction.
+
+A batch shares one transaction with a savepoint per event, so a failing event is rolled back
+alone and marked failed while its neighbours are kept. Processing an event twice is harmless:
+a settled event is skipped, and every handler treats a repeated or older fact as a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from doorstep.clock import Clock
+from doorstep.domain import Event, EventStatus, EventType
+from doorstep.events.format import DATA_MODELS
+from doorstep.store import event_log
+from doorstep.store.db import Database
+from doorstep.workflows.actions import Action
+from doorstep.workflows.exceptions import ExceptionPolicy
+from doorstep.workflows.recover import RecoverPolicy
+
+log = logging.getLogger(__name__)
+SETTLED = frozenset({EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FLAGGED})
+
+
+@dataclass(frozen=True)
+class Policies:
+    exceptions: ExceptionPolicy = ExceptionPolicy()
+    recover: RecoverPolicy = RecoverPolicy()
+
+
+@dataclass
+class Outcome:
+    status: EventStatus
+    note: str | None = None
+    waits_for: str | None = None
+    known: list[str] = field(default_factory=list)  # subjects now known: wake their waiters
+    actions: list[Action] = field(default_factory=list)
+
+
+def applied(*, known: Iterable[str] = (), actions: Iterable[Action] = ()) -> Outcome:
+    return Outcome(EventStatus.PROCESSED, known=list(known), actions=list(actions))
+
+
+def ignored(note: str) -> Outcome:
+    return Outcome(EventStatus.IGNORED, note=note)
+
+
+def deferred(key: str) -> Outcome:
+    return Outcome(EventStatus.DEFERRED, note=f"waiting for {key}", waits_for=key)
+
+
+def flagged(note: str) -> Outcome:
+    return Outcome(EventStatus.FLAGGED, note=note)
+
+
+@dataclass
+class Ctx:
+    session: Session
+    event: Event
+    now: datetime
+    policies: Policies
+
+    @property
+    def at(self) -> datetime:
+        return self.event.occurred_at
+
+
+Handler = Callable[[Ctx, Any], Outcome]
+HANDLERS: dict[EventType, Handler] = {}
+
+
+def handles(event_type: EventType) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[event_type] = fn
+        return fn
+    return register
+
+
+def _load_handlers() -> None:
+    # Imported for their @handles registrations.
+    from doorstep.events import (  # noqa: F401
+        apply_crew, apply_deliveries, apply_exceptions, apply_messages, apply_routes,
+    )
+
+
+def process_batch(db: Database, clock: Clock, policies: Policies, ids: list[int]) -> list[int]:
+    """Process events by id; return the ids of deferred events that can now go ahead."""
+    from doorstep.events.outbox import apply_actions
+
+    _load_handlers()
+    woken: list[int] = []
+    with db.transaction() as session:
+        now = clock.now()
+        for event_id in ids:
+            event = event_log.lock(session, event_id)
+            if event is None or event.status in SETTLED:
+                continue
+            event.tries += 1
+            try:
+                with session.begin_nested():
+                    outcome = _handle(Ctx(session, event, now, policies))
+                    apply_actions(session, outcome.actions, event, now)
+                    _settle(event, outcome, now)
+            except Exception as err:  # one event's bug must not stop the others
+                log.exception("event %s (%s) failed", event_id, event.type)
+                session.refresh(event)
+                event.status = EventStatus.FAILED
+                event.note = f"{type(err).__name__}: {err}"[:2000]
+                continue
+            for key in outcome.known:
+                woken.extend(event_log.waiting_for(session, key))
+    return woken
+
+
+def _handle(ctx: Ctx) -> Outcome:
+    event_type = EventType(ctx.event.type)
+    data = DATA_MODELS[event_type].model_validate(ctx.event.payload)
+    return HANDLERS[event_type](ctx, data)
+
+
+def _settle(event: Event, outcome: Outcome, now: datetime) -> None:
+    event.status = outcome.status
+    event.note = outcome.note
+    event.waits_for = outcome.waits_for
+    if outcome.status in SETTLED:
+        event.processed_at = now

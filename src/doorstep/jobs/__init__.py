@@ -1,0 +1,1 @@
+"""Background work on Huey: one registry of tasks; tasks take ids and open their own session."""

@@ -1,0 +1,65 @@
+"""Every task and schedule of doorstep, declared in one place."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from huey import crontab
+from huey.api import Huey
+
+from doorstep.events.processing import process_batch
+from doorstep.store import event_log
+
+if TYPE_CHECKING:
+    from doorstep.runtime import Runtime
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass
+class Tasks:
+    process_events: Any
+    sweep: Any
+
+    def enqueue_events(self, ids: list[int]) -> None:
+        for start in range(0, len(ids), BATCH):
+            self.process_events(ids[start:start + BATCH])
+
+
+def register(huey: Huey, rt: Runtime) -> Tasks:
+    """Declare the tasks on `huey`, bound to this process's runtime. Names are explicit so
+    that a web process and a worker process agree on them."""
+
+    @huey.task(name="doorstep.process_events", retries=3, retry_delay=5)
+    def process_events(ids: list[int]) -> None:
+        woken = process_batch(rt.db, rt.clock, rt.policies, ids)
+        if woken:
+            tasks.enqueue_events(woken)
+
+    @huey.periodic_task(crontab(minute="*"), name="doorstep.sweep")
+    def sweep() -> None:
+        sweep_lost_work(rt)
+
+    tasks = Tasks(process_events=process_events, sweep=sweep)
+    return tasks
+
+
+def sweep_lost_work(rt: Runtime) -> int:
+    """Re-enqueue stored work whose job was lost (a crash, a flushed queue).
+
+    Only when the queue is empty: while jobs wait, stored events are most likely theirs.
+    Processing twice is harmless anyway; this just avoids doing it for nothing.
+    """
+    if rt.huey.pending_count():
+        return 0
+    older_than = rt.clock.now() - timedelta(seconds=rt.settings.sweep_interval_seconds)
+    with rt.db.reading() as session:
+        ids = event_log.lost_work(session, older_than)
+    if ids:
+        log.warning("sweep: re-enqueuing %d events whose job was lost", len(ids))
+        rt.tasks.enqueue_events(ids)
+    return len(ids)

@@ -1,0 +1,67 @@
+"""The composition root: settings, database, clock, queue, tasks and intake for one process."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from huey.api import Huey
+
+from doorstep.clock import Clock, SystemClock
+from doorstep.config import OperatorConfig, Settings
+from doorstep.domain import Severity
+from doorstep.events.intake import Intake
+from doorstep.events.processing import Policies
+from doorstep.jobs import tasks as task_registry
+from doorstep.jobs.queue import build_huey
+from doorstep.store import reference
+from doorstep.store.db import Database
+from doorstep.workflows.exceptions import ExceptionPolicy
+from doorstep.workflows.recover import RecoverPolicy
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    operator: OperatorConfig
+    db: Database
+    clock: Clock
+    huey: Huey
+    tasks: task_registry.Tasks
+    intake: Intake
+    policies: Policies
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None,
+              immediate: bool = False) -> Runtime:
+        operator = settings.operator  # a bad file stops the process here, before anything runs
+        db = Database(settings.database_url)
+        huey = build_huey(settings, immediate=immediate)
+        policies = Policies(
+            exceptions=ExceptionPolicy(alert_at=Severity(operator.policies.critical_severity)),
+            recover=RecoverPolicy(chronic_failures=operator.policies.chronic_failures),
+        )
+        rt = cls(settings=settings, operator=operator, db=db, clock=clock or SystemClock(),
+                 huey=huey, tasks=None, intake=None, policies=policies)  # type: ignore[arg-type]
+        rt.tasks = task_registry.register(huey, rt)
+        rt.intake = Intake(db, rt.clock, rt.tasks.enqueue_events)
+        return rt
+
+    def sync_operator(self) -> None:
+        """Bring the configured markets, depots and shippers into the database."""
+        with self.db.transaction() as session:
+            reference.sync_operator(session, *self.operator.to_domain())
+
+
+def generic_webhook_secret(settings: Settings) -> str:
+    """The configured secret, or for a development machine one made once and kept in data_dir."""
+    if settings.generic_webhook_secret is not None:
+        return settings.generic_webhook_secret.get_secret_value()
+    path = Path(settings.data_dir) / "generic-webhook-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import base64
+        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()

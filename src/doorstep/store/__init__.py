@@ -1,0 +1,1 @@
+"""Persistence: tables, the mapping of domain entities onto them, repositories, migrations."""

@@ -1,0 +1,54 @@
+"""The event log: stored once by (source, external id), claimed by jobs, swept when lost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from doorstep.domain import Event, EventStatus
+from doorstep.store.tables import events
+
+
+def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert the rows not stored yet; return the ids of those inserted, in input order."""
+    if not rows:
+        return []
+    values = [{**r, "status": EventStatus.STORED, "tries": 0} for r in rows]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(events).values(values)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(events.c.id, events.c.external_id))
+    inserted = {ext: id_ for id_, ext in session.execute(stmt).all()}
+    return [inserted[r["external_id"]] for r in rows if r["external_id"] in inserted]
+
+
+def lock(session: Session, event_id: int) -> Event | None:
+    return session.get(Event, event_id, with_for_update=True)
+
+
+def waiting_for(session: Session, key: str) -> list[int]:
+    stmt = (sa.select(events.c.id).where(events.c.waits_for == key,
+                                         events.c.status == EventStatus.DEFERRED)
+            .order_by(events.c.occurred_at, events.c.id))
+    return list(session.scalars(stmt))
+
+
+def lost_work(session: Session, older_than: datetime, limit: int = 5000) -> list[int]:
+    """Events a job should have settled by now: stored but not processed, deferred, failed."""
+    stmt = (sa.select(events.c.id)
+            .where(events.c.status.in_([EventStatus.STORED, EventStatus.DEFERRED,
+                                        EventStatus.FAILED]),
+                   events.c.received_at < older_than, events.c.tries < 10)
+            .order_by(events.c.occurred_at, events.c.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    stmt = sa.select(events.c.status, sa.func.count()).group_by(events.c.status)
+    return {str(status): n for status, n in session.execute(stmt).all()}

@@ -1,0 +1,1 @@
+"""The web face: webhooks, health, and (to come) the JSON API, dashboard and tracking page."""

@@ -1,0 +1,52 @@
+"""POST /webhooks/generic: doorstep's own event format, signed per Standard Webhooks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from doorstep.events.format import InvalidEvent
+from doorstep.runtime import Runtime
+from doorstep.web import signatures
+from doorstep.web.body import read_limited
+
+log = logging.getLogger(__name__)
+
+
+class Accepted(BaseModel):
+    stored: int
+    duplicates: int
+
+
+def router(rt: Runtime, secret: str) -> APIRouter:
+    api = APIRouter()
+    window = timedelta(seconds=rt.settings.replay_window_seconds)
+
+    @api.post("/webhooks/generic", status_code=202, response_model=Accepted,
+              summary="Receive events in doorstep's own format (one, or a JSON array)")
+    async def receive(request: Request) -> Accepted:
+        body = await read_limited(request, rt.settings.max_body_bytes)
+        try:
+            msg_id = signatures.verify(secret, body, request.headers, rt.clock.now(), window)
+        except signatures.BadSignature as err:
+            log.warning("generic webhook refused: %s", err)  # never the body
+            raise HTTPException(401, str(err)) from None
+        try:
+            payload = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise HTTPException(400, f"malformed JSON: {err}") from None
+        batch = payload if isinstance(payload, list) else [payload]
+        try:
+            result = await run_in_threadpool(rt.intake.accept, "generic", batch)
+        except InvalidEvent as err:
+            raise HTTPException(422, err.problems) from None
+        log.info("generic webhook %s: %d stored, %d duplicates", msg_id, len(result.stored),
+                 result.duplicates)
+        return Accepted(stored=len(result.stored), duplicates=result.duplicates)
+
+    return api

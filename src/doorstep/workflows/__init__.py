@@ -1,0 +1,1 @@
+"""Workflows: pure decisions. `decide(state, event, now, policy) -> actions`; no I/O here."""
