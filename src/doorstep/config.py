@@ -14,7 +14,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationError,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -120,13 +126,12 @@ class OperatorConfig(_Section):
 
     @model_validator(mode="after")
     def _references(self) -> OperatorConfig:
-        for kind, items in (("markets", self.markets), ("depots", self.depots),
-                            ("shippers", self.shippers)):
-            seen: set[str] = set()
-            for i, item in enumerate(items):
-                if item.id in seen:
-                    raise ValueError(f"{kind}[{i}].id: {item.id!r} is used twice")
-                seen.add(item.id)
+        for kind, ids in (("markets", [m.id for m in self.markets]),
+                          ("depots", [d.id for d in self.depots]),
+                          ("shippers", [s.id for s in self.shippers])):
+            for i, item_id in enumerate(ids):
+                if item_id in ids[:i]:
+                    raise ValueError(f"{kind}[{i}].id: {item_id!r} is used twice")
         market_ids = {m.id for m in self.markets}
         for i, depot in enumerate(self.depots):
             if depot.market not in market_ids:

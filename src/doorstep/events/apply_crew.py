@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from doorstep.domain import Depot, Driver, EventType, IllegalTransition, Market, Shift, Vehicle
 from doorstep.domain.crew import ShiftStatus
 from doorstep.events import format as f
@@ -14,7 +16,7 @@ def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
     depot = ctx.session.get(Depot, data.depot)
     if depot is None:
         return flagged(f"unknown depot {data.depot!r}")
-    fields = dict(name=data.name, market_id=depot.market_id, depot_id=depot.id, phone=data.phone,
+    fields: dict[str, Any] = dict(name=data.name, market_id=depot.market_id, depot_id=depot.id, phone=data.phone,
                   email=data.email, on_call=data.on_call, active=data.active,
                   language=data.language)
     driver = ctx.session.get(Driver, data.driver_id, with_for_update=True)
@@ -39,7 +41,7 @@ def driver_duty_changed(ctx: Ctx, data: f.DriverDutyChanged) -> Outcome:
 def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
     if ctx.session.get(Depot, data.depot) is None:
         return flagged(f"unknown depot {data.depot!r}")
-    fields = dict(depot_id=data.depot, vehicle_class=data.vehicle_class,
+    fields: dict[str, Any] = dict(depot_id=data.depot, vehicle_class=data.vehicle_class,
                   capacity=data.capacity, plate=data.plate, active=data.active)
     vehicle = ctx.session.get(Vehicle, data.vehicle_id, with_for_update=True)
     if vehicle is None:

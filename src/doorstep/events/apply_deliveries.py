@@ -8,13 +8,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import (
-    Delivery, DeliveryStatus, Depot, DomainError, EventType, Market, ProofOfDelivery, Recipient,
-    Route, Shipper, Stop, StopStatus,
+    Delivery,
+    DeliveryStatus,
+    Depot,
+    DomainError,
+    EventType,
+    Market,
+    ProofOfDelivery,
+    Recipient,
+    Route,
+    Shipper,
+    Stop,
+    StopStatus,
 )
 from doorstep.domain.delivery import AttemptOutcome
 from doorstep.events import format as f
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
-from doorstep.store.tables import attempts, deliveries
+from doorstep.store.tables import attempts, deliveries, stops
 from doorstep.workflows import recover
 
 
@@ -67,8 +77,8 @@ def _delivery(ctx: Ctx, delivery_id: str) -> Delivery | None:
 def _stop(session: Session, delivery: Delivery) -> Stop | None:
     if delivery.route_id is None:
         return None
-    return session.scalars(sa.select(Stop).where(Stop.route_id == delivery.route_id,  # type: ignore[arg-type]
-                                                 Stop.delivery_id == delivery.id)).first()  # type: ignore[arg-type]
+    return session.scalars(sa.select(Stop).where(stops.c.route_id == delivery.route_id,
+                                                 stops.c.delivery_id == delivery.id)).first()
 
 
 @handles(EventType.DELIVERY_ETA_UPDATED)

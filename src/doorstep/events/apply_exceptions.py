@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from doorstep.domain import (
-    Depot, EventType, ExceptionStatus, IllegalTransition, Market, Route, RouteException,
+    Depot,
+    EventType,
+    ExceptionStatus,
+    IllegalTransition,
+    Market,
+    Route,
+    RouteException,
 )
 from doorstep.events import format as f
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored

@@ -5,11 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from doorstep.domain import (
-    Channel, Direction, Driver, EventType, Message, MessageStatus, Recipient,
+    Channel,
+    Direction,
+    Driver,
+    EventType,
+    Message,
+    MessageStatus,
+    Recipient,
 )
 from doorstep.events import format as f
 from doorstep.events.outbox import new_id
 from doorstep.events.processing import Ctx, Outcome, applied, handles
+from doorstep.store.tables import drivers, recipients
 
 
 @handles(EventType.MESSAGE_RECEIVED)
@@ -17,9 +24,9 @@ def message_received(ctx: Ctx, data: f.MessageReceived) -> Outcome:
     s = ctx.session
     field = "phone" if data.channel == "sms" else "email"
     recipient = s.scalars(sa.select(Recipient).where(
-        getattr(Recipient, field) == data.from_addr).limit(1)).first()
+        recipients.c[field] == data.from_addr).limit(1)).first()
     driver = s.scalars(sa.select(Driver).where(
-        getattr(Driver, field) == data.from_addr).limit(1)).first()
+        drivers.c[field] == data.from_addr).limit(1)).first()
     s.add(Message(
         id=new_id("msg"), direction=Direction.INBOUND, channel=Channel(data.channel),
         purpose="reply", created_at=ctx.at, status=MessageStatus.RECEIVED, status_at=ctx.at,

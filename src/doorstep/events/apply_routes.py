@@ -5,12 +5,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from doorstep.domain import (
-    Delivery, DeliveryStatus, Depot, Driver, EventType, IllegalTransition, Route, RouteStatus,
-    Shift, Stop, StopStatus, Vehicle,
+    Delivery,
+    DeliveryStatus,
+    Depot,
+    Driver,
+    EventType,
+    IllegalTransition,
+    Route,
+    RouteStatus,
+    Shift,
+    Stop,
+    StopStatus,
+    Vehicle,
 )
 from doorstep.domain.delivery import DELIVERY_LIFECYCLE
 from doorstep.events import format as f
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
+from doorstep.store.tables import deliveries, stops
 
 
 @handles(EventType.ROUTE_PLANNED)
@@ -24,7 +35,7 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
         if ref and s.get(cls, ref) is None:
             return deferred(f"{kind}:{ref}")
     ids = [stop.delivery_id for stop in data.stops]
-    found = {d.id: d for d in s.scalars(sa.select(Delivery).where(Delivery.id.in_(ids))  # type: ignore[attr-defined]
+    found = {d.id: d for d in s.scalars(sa.select(Delivery).where(deliveries.c.id.in_(ids))
                                         .with_for_update())}
     missing = next((i for i in ids if i not in found), None)
     if missing is not None:
@@ -40,7 +51,7 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     route.planned_start, route.planned_end = data.planned_start, data.planned_end
     route.stop_count = len(data.stops)
     existing = {st.delivery_id: st for st in s.scalars(
-        sa.select(Stop).where(Stop.route_id == route.id))}  # type: ignore[arg-type]
+        sa.select(Stop).where(stops.c.route_id == route.id))}
     for planned in data.stops:
         stop = existing.pop(planned.delivery_id, None)
         if stop is None:
@@ -71,8 +82,8 @@ def route_started(ctx: Ctx, data: f.RouteRef) -> Outcome:
     except IllegalTransition as err:
         return ignored(str(err))
     on_board = ctx.session.scalars(
-        sa.select(Delivery).where(Delivery.route_id == route.id,  # type: ignore[arg-type]
-                                  Delivery.status == DeliveryStatus.SCHEDULED)  # type: ignore[arg-type]
+        sa.select(Delivery).where(deliveries.c.route_id == route.id,
+                                  deliveries.c.status == DeliveryStatus.SCHEDULED)
         .with_for_update())
     for delivery in on_board:
         if not delivery.is_stale(ctx.at):

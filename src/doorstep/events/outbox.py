@@ -23,9 +23,8 @@ def apply_actions(session: Session, actions: Iterable[Action], event: Event,
     for action in actions:
         if isinstance(action, QueueMessage):
             queue_message(session, action, now, event_id=event.id)
-        elif isinstance(action, OpenGap):
-            if session.get(Gap, f"gap-{action.shift_id}") is None:
-                session.add(Gap(id=f"gap-{action.shift_id}", shift_id=action.shift_id,
+        elif isinstance(action, OpenGap) and session.get(Gap, f"gap-{action.shift_id}") is None:
+            session.add(Gap(id=f"gap-{action.shift_id}", shift_id=action.shift_id,
                                 opened_at=now, status=GapStatus.OPEN))
 
 

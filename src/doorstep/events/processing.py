@@ -85,7 +85,11 @@ def handles(event_type: EventType) -> Callable[[Handler], Handler]:
 def _load_handlers() -> None:
     # Imported for their @handles registrations.
     from doorstep.events import (  # noqa: F401
-        apply_crew, apply_deliveries, apply_exceptions, apply_messages, apply_routes,
+        apply_crew,
+        apply_deliveries,
+        apply_exceptions,
+        apply_messages,
+        apply_routes,
     )
 
 

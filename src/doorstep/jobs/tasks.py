@@ -34,13 +34,13 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
     """Declare the tasks on `huey`, bound to this process's runtime. Names are explicit so
     that a web process and a worker process agree on them."""
 
-    @huey.task(name="doorstep.process_events", retries=3, retry_delay=5)
+    @huey.task(name="doorstep.process_events", retries=3, retry_delay=5)  # type: ignore[untyped-decorator]
     def process_events(ids: list[int]) -> None:
         woken = process_batch(rt.db, rt.clock, rt.policies, ids)
         if woken:
             tasks.enqueue_events(woken)
 
-    @huey.periodic_task(crontab(minute="*"), name="doorstep.sweep")
+    @huey.periodic_task(crontab(minute="*"), name="doorstep.sweep")  # type: ignore[untyped-decorator]
     def sweep() -> None:
         sweep_lost_work(rt)
 

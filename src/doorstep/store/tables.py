@@ -5,10 +5,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from doorstep.domain import (
-    AttemptOutcome, Channel, Consent, ConversationStatus, DeliveryStatus, Direction,
-    DispositionKind, EventStatus, ExceptionKind, ExceptionStatus, FailureReason, GapStatus,
-    MessageStatus, OfferStatus, ReportKind, RouteStatus, Severity, ShiftStatus, StopStatus,
-    SuppressionReason, VehicleClass,
+    AttemptOutcome,
+    Channel,
+    Consent,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    DispositionKind,
+    EventStatus,
+    ExceptionKind,
+    ExceptionStatus,
+    FailureReason,
+    GapStatus,
+    MessageStatus,
+    OfferStatus,
+    ReportKind,
+    RouteStatus,
+    Severity,
+    ShiftStatus,
+    StopStatus,
+    SuppressionReason,
+    VehicleClass,
 )
 from doorstep.store.types import JSONType, UTCDateTime, enum_column
 
