@@ -1,17 +1,37 @@
 """The domain: entities, value objects, states and pure rules. Imports nothing else of doorstep."""
 
 from doorstep.domain.crew import (
-    Driver, Gap, GapStatus, Offer, OfferStatus, Shift, ShiftStatus, Vehicle, VehicleClass,
+    Driver,
+    Gap,
+    GapStatus,
+    Offer,
+    OfferStatus,
+    Shift,
+    ShiftStatus,
+    Vehicle,
+    VehicleClass,
 )
 from doorstep.domain.delivery import (
-    Address, Attempt, AttemptOutcome, Delivery, DeliveryStatus, Disposition, DispositionKind,
-    FailureReason, ProofOfDelivery,
+    Address,
+    Attempt,
+    AttemptOutcome,
+    Delivery,
+    DeliveryStatus,
+    Disposition,
+    DispositionKind,
+    FailureReason,
+    ProofOfDelivery,
 )
 from doorstep.domain.errors import DomainError, IllegalTransition, NaiveDatetime
 from doorstep.domain.event import Event, EventStatus, EventType
 from doorstep.domain.exception import ExceptionKind, ExceptionStatus, RouteException, Severity
 from doorstep.domain.messaging import (
-    Channel, Conversation, ConversationStatus, Direction, Message, MessageStatus,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Message,
+    MessageStatus,
     SuppressionReason,
 )
 from doorstep.domain.operator import Contact, Depot, Market, Shipper

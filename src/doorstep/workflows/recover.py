@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from doorstep.domain import (
-    Attempt, AttemptOutcome, Channel, Delivery, FailureReason, Market, Recipient, Shipper,
+    Attempt,
+    AttemptOutcome,
+    Channel,
+    Delivery,
+    FailureReason,
+    Market,
+    Recipient,
+    Shipper,
 )
 from doorstep.workflows.actions import Action, Audience, QueueMessage
 
