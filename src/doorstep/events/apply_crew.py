@@ -19,7 +19,7 @@ def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
     fields: dict[str, Any] = dict(name=data.name, market_id=depot.market_id, depot_id=depot.id, phone=data.phone,
                   email=data.email, on_call=data.on_call, active=data.active,
                   language=data.language)
-    driver = ctx.session.get(Driver, data.driver_id, with_for_update=True)
+    driver = ctx.get(Driver, data.driver_id)
     if driver is None:
         ctx.session.add(Driver(id=data.driver_id, **fields))
     else:
@@ -30,7 +30,7 @@ def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
 
 @handles(EventType.DRIVER_DUTY_CHANGED)
 def driver_duty_changed(ctx: Ctx, data: f.DriverDutyChanged) -> Outcome:
-    driver = ctx.session.get(Driver, data.driver_id, with_for_update=True)
+    driver = ctx.get(Driver, data.driver_id)
     if driver is None:
         return deferred(f"driver:{data.driver_id}")
     driver.on_duty = data.on_duty
@@ -43,7 +43,7 @@ def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
         return flagged(f"unknown depot {data.depot!r}")
     fields: dict[str, Any] = dict(depot_id=data.depot, vehicle_class=data.vehicle_class,
                   capacity=data.capacity, plate=data.plate, active=data.active)
-    vehicle = ctx.session.get(Vehicle, data.vehicle_id, with_for_update=True)
+    vehicle = ctx.get(Vehicle, data.vehicle_id)
     if vehicle is None:
         ctx.session.add(Vehicle(id=data.vehicle_id, **fields))
     else:
@@ -60,7 +60,7 @@ def shift_planned(ctx: Ctx, data: f.ShiftPlanned) -> Outcome:
         return deferred(f"driver:{data.driver_id}")
     if data.vehicle_id and ctx.session.get(Vehicle, data.vehicle_id) is None:
         return deferred(f"vehicle:{data.vehicle_id}")
-    shift = ctx.session.get(Shift, data.shift_id, with_for_update=True)
+    shift = ctx.get(Shift, data.shift_id)
     if shift is None:
         ctx.session.add(Shift(id=data.shift_id, depot_id=data.depot,
                               service_date=data.service_date, starts_at=data.starts_at,
@@ -76,7 +76,7 @@ def shift_planned(ctx: Ctx, data: f.ShiftPlanned) -> Outcome:
 
 @handles(EventType.SHIFT_CONFIRMED)
 def shift_confirmed(ctx: Ctx, data: f.ShiftConfirmed) -> Outcome:
-    shift = ctx.session.get(Shift, data.shift_id, with_for_update=True)
+    shift = ctx.get(Shift, data.shift_id)
     if shift is None:
         return deferred(f"shift:{data.shift_id}")
     if shift.status is ShiftStatus.CONFIRMED:
@@ -90,7 +90,7 @@ def shift_confirmed(ctx: Ctx, data: f.ShiftConfirmed) -> Outcome:
 
 @handles(EventType.SHIFT_CALLOUT)
 def shift_callout(ctx: Ctx, data: f.ShiftCallout) -> Outcome:
-    shift = ctx.session.get(Shift, data.shift_id, with_for_update=True)
+    shift = ctx.get(Shift, data.shift_id)
     if shift is None:
         return deferred(f"shift:{data.shift_id}")
     if shift.status is ShiftStatus.CALLOUT:

@@ -50,7 +50,7 @@ def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
         recipient.name = data.recipient.name
         recipient.email = data.recipient.email or recipient.email
         recipient.language = data.recipient.language
-    delivery = ctx.session.get(Delivery, data.delivery_id, with_for_update=True)
+    delivery = ctx.get(Delivery, data.delivery_id)
     if delivery is None:
         a = data.address
         ctx.session.add(Delivery(
@@ -71,7 +71,7 @@ def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
 
 
 def _delivery(ctx: Ctx, delivery_id: str) -> Delivery | None:
-    return ctx.session.get(Delivery, delivery_id, with_for_update=True)
+    return ctx.get(Delivery, delivery_id)
 
 
 def _stop(session: Session, delivery: Delivery) -> Stop | None:
@@ -88,10 +88,7 @@ def delivery_eta_updated(ctx: Ctx, data: f.DeliveryEtaUpdated) -> Outcome:
         return deferred(f"delivery:{data.delivery_id}")
     if delivery.is_final() or delivery.arrived_at is not None:
         return ignored("the delivery is past its ETA")
-    delivery.update_eta(data.eta)
-    stop = _stop(ctx.session, delivery)
-    if stop is not None:
-        stop.eta = data.eta
+    delivery.update_eta(data.eta)  # the stop's own ETA stays the plan; the live one is here
     return applied()
 
 
@@ -103,20 +100,19 @@ def delivery_arrived(ctx: Ctx, data: f.DeliveryRef) -> Outcome:
     if delivery.arrived_at is not None and delivery.arrived_at >= ctx.at:
         return ignored("arrival already recorded")
     try:
-        delivery.arrive(ctx.at)
+        delivery.arrive(ctx.at)  # the stop records it when it is finished
     except DomainError as err:
         return ignored(str(err))
-    stop = _stop(ctx.session, delivery)
-    if stop is not None and stop.status is StopStatus.PLANNED:
-        stop.move(StopStatus.ARRIVED, ctx.at)
     return applied()
 
 
 def _finish_stop(ctx: Ctx, delivery: Delivery, delivered: bool) -> None:
     stop = _stop(ctx.session, delivery)
     if stop is not None and stop.status in (StopStatus.PLANNED, StopStatus.ARRIVED):
+        stop.arrived_at = stop.arrived_at or delivery.arrived_at
+        stop.eta = delivery.eta
         stop.move(StopStatus.DONE if delivered else StopStatus.FAILED, ctx.at)
-        route = ctx.session.get(Route, stop.route_id, with_for_update=True)
+        route = ctx.get(Route, stop.route_id)
         if route is not None:
             route.record_stop(delivered)
 

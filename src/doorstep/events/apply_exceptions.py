@@ -44,7 +44,7 @@ def exception_reported(ctx: Ctx, data: f.ExceptionReported) -> Outcome:
 
 @handles(EventType.EXCEPTION_RESOLVED)
 def exception_resolved(ctx: Ctx, data: f.ExceptionResolved) -> Outcome:
-    exc = ctx.session.get(RouteException, data.exception_id, with_for_update=True)
+    exc = ctx.get(RouteException, data.exception_id)
     if exc is None:
         return deferred(f"exception:{data.exception_id}")
     if exc.status is ExceptionStatus.RESOLVED:

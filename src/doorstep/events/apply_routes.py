@@ -40,7 +40,7 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     missing = next((i for i in ids if i not in found), None)
     if missing is not None:
         return deferred(f"delivery:{missing}")
-    route = s.get(Route, data.route_id, with_for_update=True)
+    route = ctx.get(Route, data.route_id)
     if route is None:
         route = Route(id=data.route_id, market_id=depot.market_id, depot_id=depot.id,
                       service_date=data.service_date)
@@ -74,7 +74,7 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
 
 @handles(EventType.ROUTE_STARTED)
 def route_started(ctx: Ctx, data: f.RouteRef) -> Outcome:
-    route = ctx.session.get(Route, data.route_id, with_for_update=True)
+    route = ctx.get(Route, data.route_id)
     if route is None:
         return deferred(f"route:{data.route_id}")
     try:
@@ -93,7 +93,7 @@ def route_started(ctx: Ctx, data: f.RouteRef) -> Outcome:
 
 @handles(EventType.ROUTE_COMPLETED)
 def route_completed(ctx: Ctx, data: f.RouteRef) -> Outcome:
-    route = ctx.session.get(Route, data.route_id, with_for_update=True)
+    route = ctx.get(Route, data.route_id)
     if route is None:
         return deferred(f"route:{data.route_id}")
     try:

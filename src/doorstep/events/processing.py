@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from doorstep.workflows.exceptions import ExceptionPolicy
 from doorstep.workflows.recover import RecoverPolicy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SETTLED = frozenset({EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FLAGGED})
 
 
@@ -65,10 +66,15 @@ class Ctx:
     event: Event
     now: datetime
     policies: Policies
+    lock: bool = True  # take row locks (PostgreSQL); SQLite's writer holds the whole database
 
     @property
     def at(self) -> datetime:
         return self.event.occurred_at
+
+    def get(self, cls: type[T], key: str) -> T | None:
+        """Load an entity to change it, locked against concurrent workers where that exists."""
+        return self.session.get(cls, key, with_for_update=self.lock or None)
 
 
 Handler = Callable[[Ctx, Any], Outcome]
@@ -94,32 +100,56 @@ def _load_handlers() -> None:
 
 
 def process_batch(db: Database, clock: Clock, policies: Policies, ids: list[int]) -> list[int]:
-    """Process events by id; return the ids of deferred events that can now go ahead."""
+    """Process events by id; return the ids of deferred events that can now go ahead.
+
+    The whole batch is tried in one transaction; only if an event raises is the batch rolled
+    back and run again with a savepoint per event, so the failing one is set apart alone.
+    """
+    _load_handlers()
+    try:
+        return _run(db, clock, policies, ids, isolate=False)
+    except _EventFailed:
+        return _run(db, clock, policies, ids, isolate=True)
+
+
+class _EventFailed(Exception):
+    pass
+
+
+def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
+         isolate: bool) -> list[int]:
     from doorstep.events.outbox import apply_actions
 
-    _load_handlers()
-    woken: list[int] = []
+    known: list[str] = []
     with db.transaction() as session:
         now = clock.now()
-        for event_id in ids:
-            event = event_log.lock(session, event_id)
-            if event is None or event.status in SETTLED:
+        lock = db.dialect != "sqlite"  # SQLite's writer already holds the whole database
+        events = event_log.load(session, ids, lock=lock)
+        for event in events:
+            if event.status in SETTLED:
                 continue
             event.tries += 1
-            try:
-                with session.begin_nested():
-                    outcome = _handle(Ctx(session, event, now, policies))
+            ctx = Ctx(session, event, now, policies, lock)
+            if not isolate:
+                try:
+                    outcome = _handle(ctx)
                     apply_actions(session, outcome.actions, event, now)
-                    _settle(event, outcome, now)
-            except Exception as err:  # one event's bug must not stop the others
-                log.exception("event %s (%s) failed", event_id, event.type)
-                session.refresh(event)
-                event.status = EventStatus.FAILED
-                event.note = f"{type(err).__name__}: {err}"[:2000]
-                continue
-            for key in outcome.known:
-                woken.extend(event_log.waiting_for(session, key))
-    return woken
+                except Exception as err:
+                    raise _EventFailed from err
+            else:
+                try:
+                    with session.begin_nested():
+                        outcome = _handle(ctx)
+                        apply_actions(session, outcome.actions, event, now)
+                except Exception as err:  # one event's bug must not stop the others
+                    log.exception("event %s (%s) failed", event.id, event.type)
+                    session.refresh(event)
+                    event.status = EventStatus.FAILED
+                    event.note = f"{type(err).__name__}: {err}"[:2000]
+                    continue
+            _settle(event, outcome, now)
+            known.extend(outcome.known)
+        return event_log.waiting_for(session, known) if known else []
 
 
 def _handle(ctx: Ctx) -> Outcome:

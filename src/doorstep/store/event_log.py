@@ -28,15 +28,25 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     return [inserted[r["external_id"]] for r in rows if r["external_id"] in inserted]
 
 
-def lock(session: Session, event_id: int) -> Event | None:
-    return session.get(Event, event_id, with_for_update=True)
+def load(session: Session, ids: Sequence[int], *, lock: bool) -> list[Event]:
+    """The events of a batch in the order given; locked (PostgreSQL) against other workers."""
+    stmt = sa.select(Event).where(events.c.id.in_(ids))
+    if lock:
+        stmt = stmt.order_by(events.c.id).with_for_update()
+    found = {e.id: e for e in session.scalars(stmt)}
+    return [found[i] for i in ids if i in found]
 
 
-def waiting_for(session: Session, key: str) -> list[int]:
-    stmt = (sa.select(events.c.id).where(events.c.waits_for == key,
-                                         events.c.status == EventStatus.DEFERRED)
-            .order_by(events.c.occurred_at, events.c.id))
-    return list(session.scalars(stmt))
+def waiting_for(session: Session, keys: Sequence[str]) -> list[int]:
+    """Deferred events waiting for any of `keys`, oldest fact first."""
+    found: list[int] = []
+    for start in range(0, len(keys), 500):
+        stmt = (sa.select(events.c.id)
+                .where(events.c.waits_for.in_(set(keys[start:start + 500])),
+                       events.c.status == EventStatus.DEFERRED)
+                .order_by(events.c.occurred_at, events.c.id))
+        found.extend(session.scalars(stmt))
+    return found
 
 
 def lost_work(session: Session, older_than: datetime, limit: int = 5000) -> list[int]:

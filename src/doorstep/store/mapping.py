@@ -31,7 +31,7 @@ def map_domain() -> None:
     m(d.Attempt, t.attempts)
     m(d.Disposition, t.dispositions)
     m(d.Delivery, t.deliveries, properties={
-        "attempts": relationship(d.Attempt, order_by=t.attempts.c.number, lazy="selectin"),
+        "attempts": relationship(d.Attempt, order_by=t.attempts.c.number, lazy="select"),
     })
     m(d.RouteException, t.exceptions)
     m(d.Conversation, t.conversations)
