@@ -14,7 +14,7 @@ from doorstep.logs import setup as setup_logging
 
 app = typer.Typer(help="doorstep: the communication and coordination layer of a last-mile "
                        "delivery operator.", no_args_is_help=True, add_completion=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never fold a path or URL across lines
 
 
 def settings_from(**overrides: Any) -> Settings:

@@ -82,8 +82,8 @@ class Shift:
 
     def move(self, target: ShiftStatus, at: datetime) -> None:
         SHIFT_LIFECYCLE.check(self.status, target)
-        self.status = target
         self.status_at = require_aware(at)
+        self.status = target
 
     def call_out(self, at: datetime, reason: str | None) -> None:
         self.move(ShiftStatus.CALLOUT, at)
@@ -121,9 +121,9 @@ class Gap:
 
     def move(self, target: GapStatus, at: datetime) -> None:
         GAP_LIFECYCLE.check(self.status, target)
-        self.status = target
         if target in (GapStatus.FILLED, GapStatus.UNFILLED):
             self.closed_at = require_aware(at)
+        self.status = target
 
     def fill(self, driver_id: str, at: datetime) -> None:
         self.move(GapStatus.FILLED, at)
@@ -164,5 +164,5 @@ class Offer:
 
     def move(self, target: OfferStatus, at: datetime) -> None:
         OFFER_LIFECYCLE.check(self.status, target)
-        self.status = target
         self.answered_at = require_aware(at)
+        self.status = target

@@ -147,8 +147,8 @@ class Delivery:
 
     def _move(self, target: DeliveryStatus, at: datetime) -> None:
         DELIVERY_LIFECYCLE.check(self.status, target)
-        self.status = target
         self.status_at = require_aware(at)
+        self.status = target
 
     def schedule(self, route_id: str, sequence: int, planned_arrival: datetime | None,
                  at: datetime) -> None:

@@ -65,6 +65,6 @@ class RouteException:
 
     def move(self, target: ExceptionStatus, at: datetime) -> None:
         EXCEPTION_LIFECYCLE.check(self.status, target)
-        self.status = target
         if target is ExceptionStatus.RESOLVED:
             self.resolved_at = require_aware(at)
+        self.status = target

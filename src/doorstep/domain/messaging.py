@@ -94,8 +94,8 @@ class Message:
 
     def move(self, target: MessageStatus, at: datetime) -> None:
         MESSAGE_LIFECYCLE.check(self.status, target)
-        self.status = target
         self.status_at = require_aware(at)
+        self.status = target
 
     def suppress(self, reason: SuppressionReason, at: datetime) -> None:
         self.move(MessageStatus.SUPPRESSED, at)

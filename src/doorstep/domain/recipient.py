@@ -27,8 +27,8 @@ class Recipient:
     opted_out_at: datetime | None = None
 
     def opt_out_of_sms(self, at: datetime) -> None:
-        self.sms_consent = Consent.REVOKED
         self.opted_out_at = require_aware(at)
+        self.sms_consent = Consent.REVOKED
 
     def opt_in_to_sms(self) -> None:
         self.sms_consent = Consent.GRANTED

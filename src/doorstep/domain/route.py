@@ -64,11 +64,11 @@ class Stop:
 
     def move(self, target: StopStatus, at: datetime) -> None:
         STOP_LIFECYCLE.check(self.status, target)
-        self.status = target
         if target is StopStatus.ARRIVED:
             self.arrived_at = require_aware(at)
         elif target in (StopStatus.DONE, StopStatus.FAILED):
             self.completed_at = require_aware(at)
+        self.status = target
 
 
 @dataclass
@@ -91,13 +91,13 @@ class Route:
 
     def start(self, at: datetime) -> None:
         ROUTE_LIFECYCLE.check(self.status, RouteStatus.IN_PROGRESS)
-        self.status = RouteStatus.IN_PROGRESS
         self.started_at = require_aware(at)
+        self.status = RouteStatus.IN_PROGRESS
 
     def complete(self, at: datetime) -> None:
         ROUTE_LIFECYCLE.check(self.status, RouteStatus.COMPLETED)
-        self.status = RouteStatus.COMPLETED
         self.completed_at = require_aware(at)
+        self.status = RouteStatus.COMPLETED
 
     def cancel(self) -> None:
         ROUTE_LIFECYCLE.check(self.status, RouteStatus.CANCELLED)

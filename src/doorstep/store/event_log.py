@@ -18,14 +18,22 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert the rows not stored yet; return the ids of those inserted, in input order."""
     if not rows:
         return []
-    values = [{**r, "status": EventStatus.STORED, "tries": 0} for r in rows]
+    # In key order: two requests carrying overlapping events in different orders would
+    # otherwise each wait on a key the other inserted first (a deadlock on PostgreSQL).
+    values = sorted(({**r, "status": EventStatus.STORED, "tries": 0} for r in rows),
+                    key=lambda v: (v["source"], v["external_id"]))
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (insert(events).values(values)
             .on_conflict_do_nothing(index_elements=["source", "external_id"])
-            .returning(events.c.id, events.c.external_id))
-    inserted = {ext: id_ for id_, ext in session.execute(stmt).all()}
-    return [inserted[r["external_id"]] for r in rows if r["external_id"] in inserted]
+            .returning(events.c.id, events.c.source, events.c.external_id))
+    inserted = {(src, ext): id_ for id_, src, ext in session.execute(stmt).all()}
+    new: list[int] = []
+    for r in rows:  # input order; an event repeated within the batch is reported once
+        id_ = inserted.pop((r["source"], r["external_id"]), None)
+        if id_ is not None:
+            new.append(id_)
+    return new
 
 
 def load(session: Session, ids: Sequence[int], *, lock: bool) -> list[Event]:

@@ -37,7 +37,9 @@ def router(rt: Runtime, secret: str) -> APIRouter:
             log.warning("generic webhook refused: %s", err)  # never the body
             raise HTTPException(401, str(err)) from None
         try:
-            payload = json.loads(body)
+            # Parse the text that was verified (UTF-8), not bytes that json would sniff as
+            # UTF-16/32; a leading BOM is tolerated, as RFC 8259 allows.
+            payload = json.loads(body.decode("utf-8").removeprefix("\ufeff"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise HTTPException(400, f"malformed JSON: {err}") from None
         batch = payload if isinstance(payload, list) else [payload]
