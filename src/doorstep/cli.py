@@ -81,5 +81,10 @@ def worker(config: ConfigOpt = None) -> None:
     run_worker(settings_from(config_file=config))
 
 
+from doorstep.bench.cli import bench  # noqa: E402  (after the commands above, for --help order)
+
+app.add_typer(bench, name="bench")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

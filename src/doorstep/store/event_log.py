@@ -24,10 +24,10 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
                     key=lambda v: (v["source"], v["external_id"]))
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(events).values(values)
-            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+    # Rows go as parameters (executemany), so the statement is compiled once and cached.
+    stmt = (insert(events).on_conflict_do_nothing(index_elements=["source", "external_id"])
             .returning(events.c.id, events.c.source, events.c.external_id))
-    inserted = {(src, ext): id_ for id_, src, ext in session.execute(stmt).all()}
+    inserted = {(src, ext): id_ for id_, src, ext in session.execute(stmt, values).all()}
     new: list[int] = []
     for r in rows:  # input order; an event repeated within the batch is reported once
         id_ = inserted.pop((r["source"], r["external_id"]), None)

@@ -53,6 +53,7 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], now: datetime,
 
 def sign(secret: str, msg_id: str, body: bytes, at: datetime) -> dict[str, str]:
     """Headers for a signed request (what a sender, or the simulator, attaches)."""
+    at = at.astimezone(UTC)  # the library reads the wall-clock digits as UTC
     signature = Webhook(secret).sign(msg_id, at, body.decode("utf-8"))
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": signature, "content-type": "application/json"}

@@ -1,0 +1,50 @@
+"""`doorstep bench`: benchmarks that print each figure beside a raw limit measured in the same run."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+bench = typer.Typer(help="Benchmarks: each figure beside the raw limit measured in the same run.",
+                    no_args_is_help=True, add_completion=False)
+
+
+@bench.callback()
+def _group() -> None:
+    """Benchmarks: each figure beside the raw limit measured in the same run."""
+
+
+@bench.command()
+def ingest(
+    requests: Annotated[int, typer.Option(min=1, help="Requests to send to each endpoint.")] = 5000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent keep-alive connections.")] = 16,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Events per request.")] = 1,
+    database_url: Annotated[str | None, typer.Option(
+        help="Database for both servers (e.g. a PostgreSQL URL; it is migrated). "
+             "Default: fresh SQLite files in a temporary directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Stored events/s through the real HTTP intake, beside a bare parse-and-insert endpoint."""
+    from doorstep.bench import ingest as bench_ingest
+
+    err = Console(stderr=True)
+    try:
+        result = bench_ingest.run(requests=requests, concurrency=concurrency, batch=batch,
+                                  database_url=database_url, console=err)
+    except bench_ingest.BenchError as e:
+        err.print(Text("bench ingest failed: ", style="red") + Text(str(e)))
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        bench_ingest.render(result, Console())
+    if not result["verified"]:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    bench()
