@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from doorstep.clock import Clock
-from doorstep.events.format import InvalidEvent, parse_event, subject_of
+from doorstep.events.format import InvalidEvent, nul_problems, parse_event, subject_of
 from doorstep.store import event_log
 from doorstep.store.db import Database
 
@@ -39,7 +39,7 @@ class Intake:
         if len(raw_events) > MAX_BATCH:
             raise InvalidEvent([f"(body): at most {MAX_BATCH} events in one request"])
         parsed = []
-        problems: list[str] = []
+        problems = nul_problems(list(raw_events))
         for i, raw in enumerate(raw_events):
             try:
                 parsed.append(parse_event(raw))

@@ -20,7 +20,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 60},
-                              pool_size=8, max_overflow=16)
+                              pool_size=8, max_overflow=16, hide_parameters=True)
 
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -43,6 +43,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
+# hide_parameters: a failed statement's log line must not carry a payload's phone or email.
+
+
 class Database:
     """One database, two faces on SQLite (writer and reader engines), one on PostgreSQL."""
 
@@ -56,7 +59,8 @@ class Database:
         else:
             if url.startswith("postgresql://"):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                           hide_parameters=True)
             self.read_engine = self.engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)

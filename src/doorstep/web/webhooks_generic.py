@@ -40,7 +40,7 @@ def router(rt: Runtime, secret: str) -> APIRouter:
             # Parse the text that was verified (UTF-8), not bytes that json would sniff as
             # UTF-16/32; a leading BOM is tolerated, as RFC 8259 allows.
             payload = json.loads(body.decode("utf-8").removeprefix("\ufeff"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        except (ValueError, RecursionError) as err:  # also: too many digits, too deep
             raise HTTPException(400, f"malformed JSON: {err}") from None
         batch = payload if isinstance(payload, list) else [payload]
         try:
