@@ -66,6 +66,66 @@ def serve(config: ConfigOpt = None, port: PortOpt = None, host: HostOpt = None,
 
 
 @app.command()
+def simulate(
+    config: ConfigOpt = None,
+    scenario: Annotated[Path | None, typer.Option(help="Scenario file (TOML); default: "
+                                                  "scenarios/default.toml's values.")] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same day.")] = 7,
+    deliveries: Annotated[int, typer.Option(min=1, max=5_000_000, help="Deliveries per day.")] = 2000,
+    day: Annotated[str | None, typer.Option("--date", help="Service date (YYYY-MM-DD); default: "
+                                            "today in the operator's first market.")] = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Consecutive days to play.")] = 1,
+    speed: Annotated[float | None, typer.Option(min=0.001, help="Virtual seconds per real second "
+                                                "(60: an hour a minute).")] = None,
+    fastest: Annotated[bool, typer.Option("--as-fast-as-possible",
+                                          help="No pacing (the default when --speed is not given).")] = False,
+    target: Annotated[str | None, typer.Option(help="Send over HTTP to a running doorstep "
+                                               "(e.g. http://127.0.0.1:8000) instead of into the "
+                                               "configured database.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Play a simulated operating day into doorstep, with an end-of-day summary."""
+    import json
+    import threading
+    from datetime import date
+
+    from rich.console import Console
+
+    from doorstep.sim.run import Plan
+    from doorstep.sim.run import simulate as run
+    from doorstep.sim.summary import summary_table
+
+    if speed is not None and fastest:
+        err.print("choose --speed or --as-fast-as-possible, not both")
+        raise typer.Exit(2)
+    try:
+        service_date = date.fromisoformat(day) if day else None
+    except ValueError:
+        err.print(f"--date: expected YYYY-MM-DD, got {day!r}")
+        raise typer.Exit(2) from None
+    settings = settings_from(config_file=config)
+    plan = Plan(scenario=scenario, seed=seed, deliveries=deliveries, service_date=service_date,
+                days=days, speed=speed or 0.0, target=target)
+    stop = threading.Event()
+    try:
+        figures = run(settings, plan, stop)
+    except ConfigError as e:
+        err.print(f"doorstep cannot simulate: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        stop.set()
+        raise typer.Exit(130) from None
+    if as_json:
+        print(json.dumps(figures, indent=2, default=str))
+        return
+    out = Console()
+    out.print(summary_table(figures["simulated"]))
+    out.print(f"doorstep recorded: {json.dumps(figures['doorstep'], default=str)}",
+              highlight=False, soft_wrap=True)
+    out.print(f"{figures['events_sent']:,} events in {figures['wall_seconds']:.1f} s")
+
+
+@app.command()
 def web(config: ConfigOpt = None, port: PortOpt = None, host: HostOpt = None) -> None:
     """The web service alone; jobs go to the queue for `doorstep worker` processes."""
     from doorstep.serving import serve as run
@@ -88,3 +148,7 @@ app.add_typer(bench, name="bench")
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    app()

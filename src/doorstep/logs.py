@@ -31,4 +31,5 @@ def setup(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("huey").setLevel(max(root.level, logging.WARNING))
+    for noisy in ("huey", "alembic"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))

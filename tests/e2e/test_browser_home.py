@@ -14,7 +14,13 @@ from doorstep.store.db import Database
 from doorstep.store.tables import deliveries
 from tests.conftest import need
 from tests.integration.http.processes import (
-    Service, delivery_event, doorstep_env, encode, free_port, signed, wait_for_status,
+    Service,
+    delivery_event,
+    doorstep_env,
+    encode,
+    free_port,
+    signed,
+    wait_for_status,
 )
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

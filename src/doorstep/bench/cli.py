@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,6 +45,30 @@ def ingest(
         bench_ingest.render(result, Console())
     if not result["verified"]:
         raise typer.Exit(1)
+
+
+@bench.command()
+def day(
+    deliveries: Annotated[list[int] | None, typer.Option(
+        min=1, help="Deliveries in the day; repeat for several sizes.")] = None,
+    seed: Annotated[int, typer.Option(help="The simulated day's seed.")] = 7,
+    config: Annotated[Path, typer.Option(help="Operator file.")] = Path("doorstep.toml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Wall time and peak memory of a simulated day (default: 5,000 and 50,000 deliveries)."""
+    from doorstep.bench import day as bench_day
+    from doorstep.bench.ingest import BenchError
+
+    err = Console(stderr=True)
+    try:
+        result = bench_day.run(deliveries or [5_000, 50_000], seed, config.resolve(), err)
+    except BenchError as e:
+        err.print(Text("bench day failed: ", style="red") + Text(str(e)))
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        bench_day.render(result, Console())
 
 
 if __name__ == "__main__":

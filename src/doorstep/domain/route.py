@@ -60,7 +60,6 @@ class Stop:
     arrived_at: datetime | None = None
     completed_at: datetime | None = None
     status: StopStatus = StopStatus.PLANNED
-    id: int | None = None
 
     def move(self, target: StopStatus, at: datetime) -> None:
         STOP_LIFECYCLE.check(self.status, target)

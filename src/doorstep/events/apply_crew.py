@@ -13,7 +13,7 @@ from doorstep.workflows import crew
 
 @handles(EventType.DRIVER_UPSERTED)
 def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
-    depot = ctx.session.get(Depot, data.depot)
+    depot = ctx.get(Depot, data.depot)
     if depot is None:
         return flagged(f"unknown depot {data.depot!r}")
     fields: dict[str, Any] = dict(name=data.name, market_id=depot.market_id, depot_id=depot.id, phone=data.phone,
@@ -21,7 +21,7 @@ def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
                   language=data.language)
     driver = ctx.get(Driver, data.driver_id)
     if driver is None:
-        ctx.session.add(Driver(id=data.driver_id, **fields))
+        ctx.add(Driver(id=data.driver_id, **fields), data.driver_id)
     else:
         for key, value in fields.items():
             setattr(driver, key, value)
@@ -39,13 +39,13 @@ def driver_duty_changed(ctx: Ctx, data: f.DriverDutyChanged) -> Outcome:
 
 @handles(EventType.VEHICLE_UPSERTED)
 def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
-    if ctx.session.get(Depot, data.depot) is None:
+    if ctx.get(Depot, data.depot) is None:
         return flagged(f"unknown depot {data.depot!r}")
     fields: dict[str, Any] = dict(depot_id=data.depot, vehicle_class=data.vehicle_class,
                   capacity=data.capacity, plate=data.plate, active=data.active)
     vehicle = ctx.get(Vehicle, data.vehicle_id)
     if vehicle is None:
-        ctx.session.add(Vehicle(id=data.vehicle_id, **fields))
+        ctx.add(Vehicle(id=data.vehicle_id, **fields), data.vehicle_id)
     else:
         for key, value in fields.items():
             setattr(vehicle, key, value)
@@ -54,18 +54,18 @@ def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
 
 @handles(EventType.SHIFT_PLANNED)
 def shift_planned(ctx: Ctx, data: f.ShiftPlanned) -> Outcome:
-    if ctx.session.get(Depot, data.depot) is None:
+    if ctx.get(Depot, data.depot) is None:
         return flagged(f"unknown depot {data.depot!r}")
-    if data.driver_id and ctx.session.get(Driver, data.driver_id) is None:
+    if data.driver_id and ctx.get(Driver, data.driver_id) is None:
         return deferred(f"driver:{data.driver_id}")
-    if data.vehicle_id and ctx.session.get(Vehicle, data.vehicle_id) is None:
+    if data.vehicle_id and ctx.get(Vehicle, data.vehicle_id) is None:
         return deferred(f"vehicle:{data.vehicle_id}")
     shift = ctx.get(Shift, data.shift_id)
     if shift is None:
-        ctx.session.add(Shift(id=data.shift_id, depot_id=data.depot,
+        ctx.add(Shift(id=data.shift_id, depot_id=data.depot,
                               service_date=data.service_date, starts_at=data.starts_at,
                               ends_at=data.ends_at, driver_id=data.driver_id,
-                              vehicle_id=data.vehicle_id, status_at=ctx.at))
+                      vehicle_id=data.vehicle_id, status_at=ctx.at), data.shift_id)
     elif shift.status_at and ctx.at < shift.status_at:
         return ignored("an older plan than the one recorded")
     else:
@@ -99,9 +99,9 @@ def shift_callout(ctx: Ctx, data: f.ShiftCallout) -> Outcome:
         shift.call_out(ctx.at, data.reason)
     except IllegalTransition as err:
         return ignored(str(err))
-    depot = ctx.session.get(Depot, shift.depot_id)
-    market = ctx.session.get(Market, depot.market_id) if depot else None
+    depot = ctx.get(Depot, shift.depot_id)
+    market = ctx.get(Market, depot.market_id) if depot else None
     if market is None:
         return flagged(f"shift {shift.id} has no market")
-    driver = ctx.session.get(Driver, shift.driver_id) if shift.driver_id else None
+    driver = ctx.get(Driver, shift.driver_id) if shift.driver_id else None
     return applied(actions=crew.on_callout(shift, driver, market, ctx.at))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -23,29 +21,24 @@ from doorstep.domain import (
 )
 from doorstep.domain.delivery import AttemptOutcome
 from doorstep.events import format as f
+from doorstep.events.keys import recipient_id
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
-from doorstep.store.tables import attempts, deliveries, stops
+from doorstep.store.tables import attempts, deliveries
 from doorstep.workflows import recover
-
-
-def recipient_id(data: f.RecipientData, address: f.AddressData) -> str:
-    # One person across deliveries and shippers, keyed by what reaches them; no PII in the id.
-    key = data.phone or data.email or f"{data.name}|{address.line1}|{address.postal_code}"
-    return "rcp_" + hashlib.sha256(key.lower().encode()).hexdigest()[:24]
 
 
 @handles(EventType.DELIVERY_CREATED)
 def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
-    depot = ctx.session.get(Depot, data.depot)
+    depot = ctx.get(Depot, data.depot)
     if depot is None:
         return flagged(f"unknown depot {data.depot!r}")
-    if ctx.session.get(Shipper, data.shipper) is None:
+    if ctx.get(Shipper, data.shipper) is None:
         return flagged(f"unknown shipper {data.shipper!r}")
-    rid = recipient_id(data.recipient, data.address)
-    recipient = ctx.session.get(Recipient, rid)
+    rid = recipient_id(data.recipient.model_dump(), data.address.model_dump())
+    recipient = ctx.get(Recipient, rid)
     if recipient is None:
-        ctx.session.add(Recipient(id=rid, name=data.recipient.name, phone=data.recipient.phone,
-                                  email=data.recipient.email, language=data.recipient.language))
+        ctx.add(Recipient(id=rid, name=data.recipient.name, phone=data.recipient.phone,
+                          email=data.recipient.email, language=data.recipient.language), rid)
     else:
         recipient.name = data.recipient.name
         recipient.email = data.recipient.email or recipient.email
@@ -53,13 +46,13 @@ def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
     delivery = ctx.get(Delivery, data.delivery_id)
     if delivery is None:
         a = data.address
-        ctx.session.add(Delivery(
+        ctx.add(Delivery(
             id=data.delivery_id, shipper_id=data.shipper, market_id=depot.market_id,
             depot_id=depot.id, recipient_id=rid, service_date=data.service_date,
             address_line1=a.line1, address_city=a.city, address_postal_code=a.postal_code,
             address_lat=a.lat, address_lon=a.lon, window_start=data.window_start,
             window_end=data.window_end, time_sensitive=data.time_sensitive,
-            instructions=data.instructions, status_at=ctx.at))
+            instructions=data.instructions, status_at=ctx.at), data.delivery_id)
     elif delivery.is_final():
         return ignored(f"delivery is {delivery.status.value}")
     else:
@@ -74,11 +67,10 @@ def _delivery(ctx: Ctx, delivery_id: str) -> Delivery | None:
     return ctx.get(Delivery, delivery_id)
 
 
-def _stop(session: Session, delivery: Delivery) -> Stop | None:
+def _stop(ctx: Ctx, delivery: Delivery) -> Stop | None:
     if delivery.route_id is None:
         return None
-    return session.scalars(sa.select(Stop).where(stops.c.route_id == delivery.route_id,
-                                                 stops.c.delivery_id == delivery.id)).first()
+    return ctx.get(Stop, (delivery.route_id, delivery.id))
 
 
 @handles(EventType.DELIVERY_ETA_UPDATED)
@@ -107,7 +99,7 @@ def delivery_arrived(ctx: Ctx, data: f.DeliveryRef) -> Outcome:
 
 
 def _finish_stop(ctx: Ctx, delivery: Delivery, delivered: bool) -> None:
-    stop = _stop(ctx.session, delivery)
+    stop = _stop(ctx, delivery)
     if stop is not None and stop.status in (StopStatus.PLANNED, StopStatus.ARRIVED):
         stop.arrived_at = stop.arrived_at or delivery.arrived_at
         stop.eta = delivery.eta
@@ -155,9 +147,9 @@ def delivery_failed(ctx: Ctx, data: f.DeliveryFailed) -> Outcome:
         return ignored(str(err))
     _finish_stop(ctx, delivery, delivered=False)
     ctx.session.flush()
-    recipient = ctx.session.get(Recipient, delivery.recipient_id)
-    shipper = ctx.session.get(Shipper, delivery.shipper_id)
-    market = ctx.session.get(Market, delivery.market_id)
+    recipient = ctx.get(Recipient, delivery.recipient_id)
+    shipper = ctx.get(Shipper, delivery.shipper_id)
+    market = ctx.get(Market, delivery.market_id)
     assert recipient and shipper and market  # foreign keys guarantee them
     return applied(actions=recover.on_failed(
         delivery, attempt, recipient, shipper, market,
@@ -183,7 +175,7 @@ def delivery_cancelled(ctx: Ctx, data: f.DeliveryCancelled) -> Outcome:
         delivery.cancel(ctx.at)
     except DomainError as err:
         return ignored(str(err))
-    stop = _stop(ctx.session, delivery)
+    stop = _stop(ctx, delivery)
     if stop is not None and stop.status is StopStatus.PLANNED:
         stop.move(StopStatus.REMOVED, ctx.at)
     return applied()

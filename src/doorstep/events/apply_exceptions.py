@@ -18,18 +18,17 @@ from doorstep.workflows import exceptions
 
 @handles(EventType.EXCEPTION_REPORTED)
 def exception_reported(ctx: Ctx, data: f.ExceptionReported) -> Outcome:
-    s = ctx.session
-    if s.get(RouteException, data.exception_id) is not None:
+    if ctx.get(RouteException, data.exception_id) is not None:
         return ignored("already reported")
-    route = s.get(Route, data.route_id) if data.route_id else None
+    route = ctx.get(Route, data.route_id) if data.route_id else None
     if data.route_id and route is None:
         return deferred(f"route:{data.route_id}")
     depot_id = data.depot or (route.depot_id if route else None)
-    depot = s.get(Depot, depot_id) if depot_id else None
+    depot = ctx.get(Depot, depot_id) if depot_id else None
     if depot_id and depot is None:
         return flagged(f"unknown depot {depot_id!r}")
     market_id = data.market or (depot.market_id if depot else None)
-    market = s.get(Market, market_id) if market_id else None
+    market = ctx.get(Market, market_id) if market_id else None
     if market is None:
         return flagged(f"unknown market {market_id!r}")
     exc = RouteException(
@@ -37,7 +36,7 @@ def exception_reported(ctx: Ctx, data: f.ExceptionReported) -> Outcome:
         reported_at=ctx.at, depot_id=depot_id, route_id=data.route_id,
         driver_id=data.driver_id or (route.driver_id if route else None),
         description=data.description, stops_affected=data.stops_affected)
-    s.add(exc)
+    ctx.add(exc, exc.id)
     return applied(known=[f"exception:{exc.id}"],
                    actions=exceptions.on_reported(exc, market, ctx.policies.exceptions))
 

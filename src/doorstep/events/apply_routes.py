@@ -27,16 +27,15 @@ from doorstep.store.tables import deliveries, stops
 @handles(EventType.ROUTE_PLANNED)
 def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     s = ctx.session
-    depot = s.get(Depot, data.depot)
+    depot = ctx.get(Depot, data.depot)
     if depot is None:
         return flagged(f"unknown depot {data.depot!r}")
     for kind, cls, ref in (("driver", Driver, data.driver_id), ("vehicle", Vehicle, data.vehicle_id),
                            ("shift", Shift, data.shift_id)):
-        if ref and s.get(cls, ref) is None:
+        if ref and ctx.get(cls, ref) is None:
             return deferred(f"{kind}:{ref}")
     ids = [stop.delivery_id for stop in data.stops]
-    found = {d.id: d for d in s.scalars(sa.select(Delivery).where(deliveries.c.id.in_(ids))
-                                        .with_for_update())}
+    found = {i: x for i in ids if (x := ctx.get(Delivery, i)) is not None}
     missing = next((i for i in ids if i not in found), None)
     if missing is not None:
         return deferred(f"delivery:{missing}")
@@ -44,7 +43,7 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     if route is None:
         route = Route(id=data.route_id, market_id=depot.market_id, depot_id=depot.id,
                       service_date=data.service_date)
-        s.add(route)
+        ctx.add(route, route.id)
     elif route.status is not RouteStatus.PLANNED:
         return ignored(f"route is {route.status.value}; its plan is fixed")
     route.driver_id, route.vehicle_id, route.shift_id = data.driver_id, data.vehicle_id, data.shift_id
@@ -55,9 +54,9 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     for planned in data.stops:
         stop = existing.pop(planned.delivery_id, None)
         if stop is None:
-            s.add(Stop(route_id=route.id, sequence=planned.sequence,
-                       delivery_id=planned.delivery_id, planned_arrival=planned.planned_arrival,
-                       eta=planned.planned_arrival))
+            ctx.add(Stop(route_id=route.id, sequence=planned.sequence,
+                         delivery_id=planned.delivery_id, planned_arrival=planned.planned_arrival,
+                         eta=planned.planned_arrival), (route.id, planned.delivery_id))
         else:
             stop.sequence, stop.planned_arrival = planned.sequence, planned.planned_arrival
         delivery = found[planned.delivery_id]

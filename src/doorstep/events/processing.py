@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from doorstep.clock import Clock
 from doorstep.domain import Event, EventStatus, EventType
 from doorstep.events.format import DATA_MODELS
+from doorstep.events.preload import Preloaded, preload
 from doorstep.store import event_log
 from doorstep.store.db import Database
 from doorstep.workflows.actions import Action
@@ -66,15 +67,18 @@ class Ctx:
     event: Event
     now: datetime
     policies: Policies
-    lock: bool = True  # take row locks (PostgreSQL); SQLite's writer holds the whole database
+    pre: Preloaded
 
     @property
     def at(self) -> datetime:
         return self.event.occurred_at
 
-    def get(self, cls: type[T], key: str) -> T | None:
-        """Load an entity to change it, locked against concurrent workers where that exists."""
-        return self.session.get(cls, key, with_for_update=self.lock or None)
+    def get(self, cls: type[T], key: Any) -> T | None:
+        """An entity, from what the batch preloaded, else loaded (and locked on PostgreSQL)."""
+        return self.pre.get(cls, key)
+
+    def add(self, entity: Any, key: Any) -> None:
+        self.pre.add(entity, key)
 
 
 Handler = Callable[[Ctx, Any], Outcome]
@@ -125,11 +129,13 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
         now = clock.now()
         lock = db.dialect != "sqlite"  # SQLite's writer already holds the whole database
         events = event_log.load(session, ids, lock=lock)
+        pre = Preloaded(session, lock)
+        preload(pre, [e for e in events if e.status not in SETTLED])
         for event in events:
             if event.status in SETTLED:
                 continue
             event.tries += 1
-            ctx = Ctx(session, event, now, policies, lock)
+            ctx = Ctx(session, event, now, policies, pre)
             if not isolate:
                 try:
                     outcome = _handle(ctx)
@@ -143,6 +149,7 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
                         apply_actions(session, outcome.actions, event, now)
                 except Exception as err:  # one event's bug must not stop the others
                     log.exception("event %s (%s) failed", event.id, event.type)
+                    pre.known.clear()  # it may hold what the savepoint's rollback undid
                     session.refresh(event)
                     event.status = EventStatus.FAILED
                     event.note = f"{type(err).__name__}: {err}"[:2000]

@@ -225,16 +225,14 @@ dispositions = sa.Table(
 
 stops = sa.Table(
     "stops", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("route_id", ID, sa.ForeignKey("routes.id"), nullable=False),
+    sa.Column("route_id", ID, sa.ForeignKey("routes.id"), primary_key=True),
+    sa.Column("delivery_id", ID, sa.ForeignKey("deliveries.id"), primary_key=True, index=True),
     sa.Column("sequence", sa.Integer, nullable=False),
-    sa.Column("delivery_id", ID, sa.ForeignKey("deliveries.id"), nullable=False, index=True),
     sa.Column("planned_arrival", UTCDateTime),
     sa.Column("eta", UTCDateTime),
     sa.Column("arrived_at", UTCDateTime),
     sa.Column("completed_at", UTCDateTime),
     sa.Column("status", enum_column(StopStatus), nullable=False),
-    sa.UniqueConstraint("route_id", "delivery_id"),
     sa.Index(None, "route_id", "sequence"),
 )
 

@@ -758,10 +758,9 @@ def upgrade() -> None:
 
     op.create_table(
         "stops",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("route_id", sa.String(length=128), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("delivery_id", sa.String(length=128), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("planned_arrival", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("eta", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("arrived_at", doorstep.store.types.UTCDateTime(), nullable=True),
@@ -784,8 +783,7 @@ def upgrade() -> None:
             ["delivery_id"], ["deliveries.id"], name=op.f("fk_stops_delivery_id_deliveries")
         ),
         sa.ForeignKeyConstraint(["route_id"], ["routes.id"], name=op.f("fk_stops_route_id_routes")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_stops")),
-        sa.UniqueConstraint("route_id", "delivery_id", name=op.f("uq_stops_route_id_delivery_id")),
+        sa.PrimaryKeyConstraint("route_id", "delivery_id", name=op.f("pk_stops")),
     )
     with op.batch_alter_table("stops", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_stops_delivery_id"), ["delivery_id"], unique=False)

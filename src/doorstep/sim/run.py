@@ -1,0 +1,124 @@
+"""`doorstep simulate`: play simulated days into doorstep, in this process or over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import sqlalchemy as sa
+
+from doorstep.clock import VirtualClock
+from doorstep.config import Settings
+from doorstep.runtime import Runtime, generic_webhook_secret
+from doorstep.sim.generator import generate_day
+from doorstep.sim.model import SimDay
+from doorstep.sim.player import PlayResult, expected_event_count, first_event_at, play
+from doorstep.sim.progress import progress_bar
+from doorstep.sim.scenario import load_scenario
+from doorstep.sim.sinks import EventSink, FanoutSink, HttpSink, IntakeSink
+from doorstep.sim.summary import DaySummary
+from doorstep.store import event_log
+from doorstep.store.migrate import upgrade
+from doorstep.store.tables import deliveries, exceptions, messages, routes
+
+
+@dataclass
+class Plan:
+    scenario: Path | None
+    seed: int
+    deliveries: int
+    service_date: date | None
+    days: int = 1
+    speed: float = 0.0  # 0: as fast as possible
+    target: str | None = None
+    show_progress: bool = True
+
+
+def operator_today(settings: Settings) -> date:
+    """Today where the operator's first market is."""
+    tz = ZoneInfo(settings.operator.markets[0].timezone)
+    return datetime.now(tz).date()
+
+
+def build_days(settings: Settings, plan: Plan) -> list[SimDay]:
+    scenario = load_scenario(plan.scenario)
+    first = plan.service_date or operator_today(settings)
+    return [generate_day(settings.operator, scenario, first + timedelta(days=i), plan.seed,
+                         plan.deliveries) for i in range(plan.days)]
+
+
+def fast_until(days: list[SimDay]) -> datetime | None:
+    """Paced play skips ahead through the quiet evening and night before the first shift."""
+    starts = [s.starts_ts for day in days for s in day.shifts]
+    return datetime.fromtimestamp(min(starts) - 1800, tz=ZoneInfo("UTC")) if starts else None
+
+
+def simulate(settings: Settings, plan: Plan, stop: threading.Event | None = None) -> dict[str, Any]:
+    """Play the plan; return the simulated figures beside what doorstep recorded."""
+    days = build_days(settings, plan)
+    start = first_event_at(days)
+    assert start is not None, "a simulated day always has events"
+    clock = VirtualClock(start, plan.speed)
+    summary = DaySummary(settings.operator)
+    rt: Runtime | None = None
+    if plan.target:
+        sink: EventSink = HttpSink(plan.target, generic_webhook_secret(settings))
+    else:
+        rt = Runtime.build(settings, clock=clock, immediate=True)
+        upgrade(rt.db)
+        rt.sync_operator()
+        sink = IntakeSink(rt.intake)
+    started = time.perf_counter()
+    total = expected_event_count(days)
+    tz = settings.operator.markets[0].timezone
+    result: PlayResult
+    if plan.show_progress:
+        with progress_bar("simulating", total, tz) as update:
+            result = play(days, FanoutSink(sink, summary), clock, speed=plan.speed,
+                          fast_until=fast_until(days), progress=update, stop=stop, total=total)
+    else:
+        result = play(days, FanoutSink(sink, summary), clock, speed=plan.speed,
+                      fast_until=fast_until(days), stop=stop, total=total)
+    wall = time.perf_counter() - started
+    recorded = (recorded_figures(rt, [d.service_date for d in days]) if rt
+                else remote_figures(plan.target))
+    if rt is not None:
+        rt.db.dispose()
+    return {"seed": plan.seed, "deliveries_per_day": plan.deliveries, "days": plan.days,
+            "speed": plan.speed or "as fast as possible", "stopped_early": result.stopped,
+            "wall_seconds": round(wall, 2), "events_sent": result.sent,
+            "simulated": summary.as_dict(), "doorstep": recorded}
+
+
+def recorded_figures(rt: Runtime, service_dates: list[date]) -> dict[str, Any]:
+    """What doorstep's database says about the simulated days."""
+    with rt.db.reading() as s:
+        def grouped(table: sa.Table, column: sa.Column[Any],
+                    where: Any = sa.true()) -> dict[str, int]:
+            rows = s.execute(sa.select(column, sa.func.count()).where(where).group_by(column))
+            return {str(k): int(n) for k, n in rows}
+
+        day = deliveries.c.service_date.in_(service_dates)
+        return {
+            "deliveries_by_status": grouped(deliveries, deliveries.c.status, day),
+            "routes_by_status": grouped(routes, routes.c.status,
+                                        routes.c.service_date.in_(service_dates)),
+            "exceptions_by_kind": grouped(exceptions, exceptions.c.kind),
+            "messages_by_purpose": grouped(messages, messages.c.purpose),
+            "events_by_status": event_log.count_by_status(s),
+        }
+
+
+def remote_figures(target: str | None) -> dict[str, Any]:
+    if not target:
+        return {}
+    try:
+        return dict(httpx.get(target.rstrip("/") + "/status.json", timeout=10).json())
+    except (httpx.HTTPError, ValueError) as err:
+        return {"unavailable": f"{type(err).__name__}: {err}"}
