@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from doorstep.domain import (
@@ -123,9 +122,6 @@ def test_a_replanned_route_removes_dropped_stops(runtime, clock):
         assert s.get(Delivery, "D2").stop_sequence == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "route.planned drops the stop (REMOVED) but leaves the delivery `scheduled` on that route, "
-    "so route.started takes it out for delivery"))
 def test_a_delivery_dropped_from_a_route_does_not_go_out_with_it(runtime, clock):
     t0 = clock.now()
     feed(runtime, ev.delivery_created("c1", t0, "D1"),
@@ -140,9 +136,6 @@ def test_a_delivery_dropped_from_a_route_does_not_go_out_with_it(runtime, clock)
         assert dropped.route_id is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "arrived_at keeps the first attempt's arrival, so delivery.eta_updated is ignored for the "
-    "whole redelivery ('the delivery is past its ETA')"))
 def test_eta_updates_count_again_when_a_failed_delivery_goes_out_again(runtime, clock):
     t0 = clock.now()
     m = [t0 + timedelta(minutes=i) for i in range(10)]

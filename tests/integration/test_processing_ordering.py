@@ -174,16 +174,13 @@ def test_any_order_before_the_delivery_is_known_matches(runtime, reference, orde
 # route plan processed before the first route's failure is dropped (`scheduled` cannot become
 # `scheduled`), so the later delivery on that route is ignored too. See the report.
 
-ORDER_BUG = pytest.mark.xfail(strict=True, reason=(
-    "out-of-order facts are dropped: delivered/failed on a pending delivery, or a re-plan "
-    "before the failure it follows, are ignored instead of applied in time order"))
 
 
 def simple(t0: datetime, p: str) -> list[dict[str, Any]]:
     return ev.lifecycle(t0, f"{p}D", f"{p}R1", prefix=p)
 
 
-@ORDER_BUG
+
 def test_delivered_before_its_route_plan_is_still_applied(runtime, clock):
     t0 = clock.now()
     feed(runtime, simple(t0, "REF_"))
@@ -192,7 +189,7 @@ def test_delivered_before_its_route_plan_is_still_applied(runtime, clock):
     assert snapshot(runtime.db, "O_") == snapshot(runtime.db, "REF_")
 
 
-@ORDER_BUG
+
 def test_a_second_route_plan_before_the_first_failure_is_still_applied(runtime, reference):
     t0, first = reference
     events = scenario(t0, "O2_")
@@ -201,7 +198,7 @@ def test_a_second_route_plan_before_the_first_failure_is_still_applied(runtime, 
     assert snapshot(runtime.db, "O2_") == first
 
 
-@ORDER_BUG
+
 @HYPOTHESIS
 @given(order=st.permutations(range(5)))
 def test_the_lifecycle_in_any_order_ends_the_same(runtime, clock, order):

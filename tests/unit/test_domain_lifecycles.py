@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from doorstep.domain import (
+    AttemptOutcome,
     Delivery,
     DeliveryStatus,
     DomainError,
@@ -160,13 +161,23 @@ def test_a_failed_delivery_counts_attempts_and_can_go_out_again():
     assert second.number == 2 and d.attempt_count == 2
 
 
-def test_pending_cannot_be_delivered_or_failed_directly():
+def test_an_outcome_reported_before_the_route_plan_is_recorded():
+    # A platform may report the attempt before doorstep hears of the route it was on.
+    delivered = make_delivery()
+    delivered.deliver(T0, ProofOfDelivery(photo_url="https://pod/1.jpg"))
+    assert (delivered.status, delivered.attempt_count) == (DeliveryStatus.DELIVERED, 1)
+    failed = make_delivery()
+    failed.fail(T0, FailureReason.NOT_HOME)
+    assert (failed.status, failed.attempts[0].route_id) == (DeliveryStatus.FAILED, None)
+
+
+def test_a_redelivery_forgets_the_failed_attempts_arrival():
     d = make_delivery()
-    with pytest.raises(IllegalTransition):
-        d.deliver(T0, ProofOfDelivery())
-    with pytest.raises(IllegalTransition):
-        d.fail(T0, FailureReason.NOT_HOME)
-    assert d.attempt_count == 0 and d.attempts == []
+    d.arrive(T0)
+    d.fail(T0, FailureReason.NOT_HOME)
+    d.schedule("R2", 1, None, T0 + timedelta(hours=20))
+    assert d.arrived_at is None
+    assert d.attempts[0].outcome is AttemptOutcome.FAILED
 
 
 def test_cancel_and_return_are_final():

@@ -24,7 +24,9 @@ class DeliveryStatus(StrEnum):
 DELIVERY_LIFECYCLE: Lifecycle[DeliveryStatus] = Lifecycle(
     "delivery",
     {
+        # A platform may report the outcome before we heard of the route it was on.
         DeliveryStatus.PENDING: [DeliveryStatus.SCHEDULED, DeliveryStatus.OUT_FOR_DELIVERY,
+                                 DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
                                  DeliveryStatus.CANCELLED],
         DeliveryStatus.SCHEDULED: [DeliveryStatus.OUT_FOR_DELIVERY, DeliveryStatus.PENDING,
                                    DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
@@ -148,6 +150,9 @@ class Delivery:
     def _move(self, target: DeliveryStatus, at: datetime) -> None:
         DELIVERY_LIFECYCLE.check(self.status, target)
         self.status_at = require_aware(at)
+        if self.status is DeliveryStatus.FAILED and target in (DeliveryStatus.SCHEDULED,
+                                                              DeliveryStatus.OUT_FOR_DELIVERY):
+            self.arrived_at = None  # that arrival belonged to the failed attempt
         self.status = target
 
     def schedule(self, route_id: str, sequence: int, planned_arrival: datetime | None,
@@ -157,6 +162,13 @@ class Delivery:
         self.stop_sequence = sequence
         self.planned_arrival = planned_arrival
         self.eta = planned_arrival
+
+    def unschedule(self, at: datetime) -> None:
+        """Taken off the route it was planned on, before that route started."""
+        self._move(DeliveryStatus.PENDING, at)
+        self.route_id = None
+        self.stop_sequence = None
+        self.planned_arrival = None
 
     def go_out(self, at: datetime) -> None:
         self._move(DeliveryStatus.OUT_FOR_DELIVERY, at)
@@ -180,6 +192,13 @@ class Delivery:
         self._move(DeliveryStatus.FAILED, at)
         return self._attempt(AttemptOutcome.FAILED, at, reason, notes, None)
 
+    def record_past_attempt(self, at: datetime, route_id: str, reason: FailureReason | None,
+                            pod: ProofOfDelivery | None, notes: str | None = None) -> Attempt:
+        """An attempt that happened before the status already recorded (a re-plan for the next
+        attempt overtook the report of this one): kept as history, the status stays."""
+        outcome = AttemptOutcome.FAILED if reason is not None else AttemptOutcome.DELIVERED
+        return self._attempt(outcome, require_aware(at), reason, notes, pod, route_id)
+
     def cancel(self, at: datetime) -> None:
         self._move(DeliveryStatus.CANCELLED, at)
 
@@ -187,11 +206,12 @@ class Delivery:
         self._move(DeliveryStatus.RETURNED, at)
 
     def _attempt(self, outcome: AttemptOutcome, at: datetime, reason: FailureReason | None,
-                 notes: str | None, pod: ProofOfDelivery | None) -> Attempt:
+                 notes: str | None, pod: ProofOfDelivery | None,
+                 route_id: str | None = None) -> Attempt:
         self.attempt_count += 1
         attempt = Attempt(
             delivery_id=self.id, number=self.attempt_count, outcome=outcome, occurred_at=at,
-            route_id=self.route_id, failure_reason=reason, notes=notes,
+            route_id=route_id or self.route_id, failure_reason=reason, notes=notes,
             pod_photo_url=pod.photo_url if pod else None,
             pod_signature_url=pod.signature_url if pod else None,
             pod_received_by=pod.received_by if pod else None,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import (
+    Attempt,
     Delivery,
     DeliveryStatus,
     Depot,
     DomainError,
     EventType,
+    FailureReason,
     Market,
     ProofOfDelivery,
     Recipient,
@@ -23,7 +27,7 @@ from doorstep.domain.delivery import AttemptOutcome
 from doorstep.events import format as f
 from doorstep.events.keys import recipient_id
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
-from doorstep.store.tables import attempts, deliveries
+from doorstep.store.tables import attempts, deliveries, stops
 from doorstep.workflows import recover
 
 
@@ -98,23 +102,54 @@ def delivery_arrived(ctx: Ctx, data: f.DeliveryRef) -> Outcome:
     return applied()
 
 
-def _finish_stop(ctx: Ctx, delivery: Delivery, delivered: bool) -> None:
-    stop = _stop(ctx, delivery)
-    if stop is not None and stop.status in (StopStatus.PLANNED, StopStatus.ARRIVED):
+def close_stop(ctx: Ctx, stop: Stop, delivery: Delivery, delivered: bool, at: datetime) -> None:
+    """The stop's outcome, counted once on its route."""
+    if stop.status not in (StopStatus.PLANNED, StopStatus.ARRIVED):
+        return
+    if stop.route_id == delivery.route_id:
         stop.arrived_at = stop.arrived_at or delivery.arrived_at
         stop.eta = delivery.eta
-        stop.move(StopStatus.DONE if delivered else StopStatus.FAILED, ctx.at)
+    stop.move(StopStatus.DONE if delivered else StopStatus.FAILED, at)
+    route = ctx.get(Route, stop.route_id)
+    if route is not None:
+        route.record_stop(delivered)
+
+
+def _overtaken_stop(ctx: Ctx, delivery: Delivery) -> Stop | None:
+    """The open stop of an earlier route that a newer plan took the delivery away from."""
+    for stop in ctx.session.scalars(sa.select(Stop).where(stops.c.delivery_id == delivery.id)):
         route = ctx.get(Route, stop.route_id)
-        if route is not None:
-            route.record_stop(delivered)
+        if (stop.route_id != delivery.route_id and stop.status in (StopStatus.PLANNED,
+                                                                   StopStatus.ARRIVED)
+                and route is not None and route.started_at is not None
+                and route.started_at <= ctx.at):
+            return stop
+    return None
 
 
-def _refuse_repeat_or_stale(delivery: Delivery, ctx: Ctx, target: DeliveryStatus) -> Outcome | None:
+def _record_outcome(ctx: Ctx, delivery: Delivery, reason: FailureReason | None,
+                    pod: ProofOfDelivery | None, notes: str | None) -> Attempt | Outcome:
+    """Apply a delivered (reason None) or failed attempt; an Outcome when it changes nothing."""
+    delivered = reason is None
+    target = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
     if delivery.status is target and delivery.status_at == ctx.at:
         return ignored(f"already {target.value}")
     if delivery.is_stale(ctx.at):
-        return ignored(f"older than the recorded {delivery.status.value}")
-    return None
+        stop = _overtaken_stop(ctx, delivery)
+        if stop is None:
+            return ignored(f"older than the recorded {delivery.status.value}")
+        attempt = delivery.record_past_attempt(ctx.at, stop.route_id, reason, pod, notes)
+        close_stop(ctx, stop, delivery, delivered, ctx.at)
+        return attempt
+    try:
+        attempt = (delivery.deliver(ctx.at, pod or ProofOfDelivery(), notes) if delivered
+                   else delivery.fail(ctx.at, reason or FailureReason.OTHER, notes))
+    except DomainError as err:
+        return ignored(str(err))
+    stop = _stop(ctx, delivery)
+    if stop is not None:
+        close_stop(ctx, stop, delivery, delivered, ctx.at)
+    return attempt
 
 
 @handles(EventType.DELIVERY_DELIVERED)
@@ -122,16 +157,10 @@ def delivery_delivered(ctx: Ctx, data: f.DeliveryDelivered) -> Outcome:
     delivery = _delivery(ctx, data.delivery_id)
     if delivery is None:
         return deferred(f"delivery:{data.delivery_id}")
-    if (refused := _refuse_repeat_or_stale(delivery, ctx, DeliveryStatus.DELIVERED)) is not None:
-        return refused
     pod = ProofOfDelivery(photo_url=data.pod.photo_url, signature_url=data.pod.signature_url,
                           received_by=data.pod.received_by)
-    try:
-        delivery.deliver(ctx.at, pod, data.notes)
-    except DomainError as err:
-        return ignored(str(err))
-    _finish_stop(ctx, delivery, delivered=True)
-    return applied()
+    result = _record_outcome(ctx, delivery, None, pod, data.notes)
+    return result if isinstance(result, Outcome) else applied()
 
 
 @handles(EventType.DELIVERY_FAILED)
@@ -139,20 +168,16 @@ def delivery_failed(ctx: Ctx, data: f.DeliveryFailed) -> Outcome:
     delivery = _delivery(ctx, data.delivery_id)
     if delivery is None:
         return deferred(f"delivery:{data.delivery_id}")
-    if (refused := _refuse_repeat_or_stale(delivery, ctx, DeliveryStatus.FAILED)) is not None:
-        return refused
-    try:
-        attempt = delivery.fail(ctx.at, data.reason, data.notes)
-    except DomainError as err:
-        return ignored(str(err))
-    _finish_stop(ctx, delivery, delivered=False)
+    result = _record_outcome(ctx, delivery, data.reason, None, data.notes)
+    if isinstance(result, Outcome):
+        return result
     ctx.session.flush()
     recipient = ctx.get(Recipient, delivery.recipient_id)
     shipper = ctx.get(Shipper, delivery.shipper_id)
     market = ctx.get(Market, delivery.market_id)
     assert recipient and shipper and market  # foreign keys guarantee them
     return applied(actions=recover.on_failed(
-        delivery, attempt, recipient, shipper, market,
+        delivery, result, recipient, shipper, market,
         failures_at_address(ctx.session, delivery), ctx.policies.recover))
 
 

@@ -20,6 +20,7 @@ from doorstep.domain import (
 )
 from doorstep.domain.delivery import DELIVERY_LIFECYCLE
 from doorstep.events import format as f
+from doorstep.events.apply_deliveries import close_stop
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
 from doorstep.store.tables import deliveries, stops
 
@@ -52,15 +53,18 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     existing = {st.delivery_id: st for st in s.scalars(
         sa.select(Stop).where(stops.c.route_id == route.id))}
     for planned in data.stops:
+        delivery = found[planned.delivery_id]
         stop = existing.pop(planned.delivery_id, None)
         if stop is None:
-            ctx.add(Stop(route_id=route.id, sequence=planned.sequence,
-                         delivery_id=planned.delivery_id, planned_arrival=planned.planned_arrival,
-                         eta=planned.planned_arrival), (route.id, planned.delivery_id))
+            stop = Stop(route_id=route.id, sequence=planned.sequence,
+                        delivery_id=planned.delivery_id, planned_arrival=planned.planned_arrival,
+                        eta=planned.planned_arrival)
+            ctx.add(stop, (route.id, planned.delivery_id))
         else:
             stop.sequence, stop.planned_arrival = planned.sequence, planned.planned_arrival
-        delivery = found[planned.delivery_id]
-        if not delivery.is_stale(ctx.at) and DELIVERY_LIFECYCLE.allowed(
+        if _outcome_came_first(delivery, route.id, ctx):
+            _attach_outcome(ctx, delivery, route, stop, planned.sequence)
+        elif not delivery.is_stale(ctx.at) and DELIVERY_LIFECYCLE.allowed(
                 delivery.status, DeliveryStatus.SCHEDULED):
             delivery.schedule(route.id, planned.sequence, planned.planned_arrival, ctx.at)
         elif delivery.route_id == route.id:
@@ -68,7 +72,26 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
     for dropped in existing.values():  # taken off the route by the new plan
         if dropped.status is StopStatus.PLANNED:
             dropped.move(StopStatus.REMOVED, ctx.at)
+            taken_off = ctx.get(Delivery, dropped.delivery_id)
+            if (taken_off is not None and taken_off.route_id == route.id
+                    and taken_off.status is DeliveryStatus.SCHEDULED):
+                taken_off.unschedule(ctx.at)
     return applied(known=[f"route:{data.route_id}"])
+
+
+def _outcome_came_first(delivery: Delivery, route_id: str, ctx: Ctx) -> bool:
+    """The attempt on this route was reported before the plan that put the delivery on it."""
+    return (delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+            and delivery.route_id in (None, route_id) and delivery.is_stale(ctx.at))
+
+
+def _attach_outcome(ctx: Ctx, delivery: Delivery, route: Route, stop: Stop, sequence: int) -> None:
+    delivery.route_id, delivery.stop_sequence = route.id, sequence
+    if delivery.attempts and delivery.attempts[-1].route_id is None:
+        delivery.attempts[-1].route_id = route.id
+    assert delivery.status_at is not None
+    close_stop(ctx, stop, delivery, delivery.status is DeliveryStatus.DELIVERED,
+               delivery.status_at)
 
 
 @handles(EventType.ROUTE_STARTED)
