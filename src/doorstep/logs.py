@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,8 +23,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is now, so a Rich progress bar that redirects it can print
+    log lines above itself instead of being torn by them."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def setup(level: str = "INFO", fmt: str = "console") -> None:
-    handler = logging.StreamHandler()
+    handler = CurrentStderr()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -31,5 +46,5 @@ def setup(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("huey", "alembic"):
+    for noisy in ("huey", "alembic", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))

@@ -7,14 +7,14 @@ import logging
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from doorstep.clock import VirtualClock
 from doorstep.runtime import Runtime, generic_webhook_secret
 from doorstep.sim.player import PlayResult, first_event_at, play
 from doorstep.sim.progress import progress_bar
 from doorstep.sim.run import Plan, build_days, fast_until
-from doorstep.sim.sinks import HttpSink
+from doorstep.sim.sinks import HttpSink, SinkError
 from doorstep.store import cursors
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None) -> "Feed":
+def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None) -> Feed:
     def feed(rt: Runtime, base_url: str, stop: threading.Event) -> None:
         plan = Plan(scenario=scenario, seed=seed, deliveries=deliveries, service_date=None,
                     speed=speed)
@@ -38,27 +38,59 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
                  days[0].service_date, deliveries, seed, speed,
                  f", resuming at {resume.isoformat()}" if resume else "")
         clock = VirtualClock(start, speed)
-        sink = HttpSink(base_url, generic_webhook_secret(rt.settings))
+        sink = _UntilStopped(HttpSink(base_url, generic_webhook_secret(rt.settings), retries=2),
+                             stop)
+        reached = [start]  # the virtual time of the last batch the service acknowledged
 
-        def keep(result_at: datetime) -> None:
+        def keep(at: datetime) -> None:
             with rt.db.transaction() as s:
-                cursors.put(s, name, result_at.isoformat(), rt.clock.now())
-
-        saved_at = [0]
+                cursors.put(s, name, at.isoformat(), rt.clock.now())
 
         def update(done: int, total: int | None, now: datetime) -> None:
             bar(done, total, now)
-            if done - saved_at[0] >= 2000:  # so a kill -9 loses little progress
+            if done // 2000 != (done - 1) // 2000:  # now and then, so a kill -9 loses little
                 keep(now)
-                saved_at[0] = done
+            reached[0] = now
 
+        result: PlayResult | None = None
         tz = rt.operator.markets[0].timezone
-        with progress_bar("today's operation", 0, tz) as bar:
-            result: PlayResult = play(days, sink, clock, speed=speed, start_at=resume,
-                                      fast_until=fast_until(days), progress=update, stop=stop)
-        # A finished day is kept as finished: the next start sends nothing more of it.
-        keep(result.resume_at or clock.now() + timedelta(seconds=1))
-        log.info("simulator: %s after %d events", "paused" if result.stopped else "day complete",
-                 result.sent)
+        try:
+            with progress_bar("today's operation", 0, tz) as bar:
+                result = play(days, sink, clock, speed=speed, start_at=resume,
+                              fast_until=fast_until(days), progress=update, stop=stop)
+        except _Stopped:
+            pass
+        finally:
+            if result is not None and not result.stopped:
+                # A finished day is kept as finished: the next start sends nothing more of it.
+                keep(clock.now() + timedelta(seconds=1))
+            else:
+                keep(reached[0])  # events after it are re-sent; doorstep ignores the repeats
+        log.info("simulator: %s after %d events", "day complete" if result and not result.stopped
+                 else "paused", result.sent if result else sink.sent)
 
     return feed
+
+
+class _Stopped(Exception):
+    pass
+
+
+class _UntilStopped:
+    """Sends nothing once the service is shutting down (it no longer takes requests)."""
+
+    def __init__(self, inner: HttpSink, stop: threading.Event) -> None:
+        self.inner = inner
+        self.stop = stop
+        self.sent = 0
+
+    def send(self, batch: list[dict[str, Any]]) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+        try:
+            self.inner.send(batch)
+        except SinkError:
+            if self.stop.is_set():
+                raise _Stopped from None
+            raise
+        self.sent += len(batch)

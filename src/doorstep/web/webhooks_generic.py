@@ -47,7 +47,7 @@ def router(rt: Runtime, secret: str) -> APIRouter:
             result = await run_in_threadpool(rt.intake.accept, "generic", batch)
         except InvalidEvent as err:
             raise HTTPException(422, err.problems) from None
-        log.info("generic webhook %s: %d stored, %d duplicates", msg_id, len(result.stored),
+        log.debug("generic webhook %s: %d stored, %d duplicates", msg_id, len(result.stored),
                  result.duplicates)
         return Accepted(stored=len(result.stored), duplicates=result.duplicates)
 
