@@ -37,11 +37,14 @@ HostOpt = Annotated[str | None, typer.Option("--host", help="Address to listen o
 @app.command()
 def migrate(config: ConfigOpt = None) -> None:
     """Create or upgrade the database schema."""
+    from sqlalchemy.engine import make_url
+
     from doorstep.serving import prepare
 
     settings = settings_from(config_file=config)
     prepare(settings, migrate=True)
-    err.print(f"database is up to date: {settings.database_url}", highlight=False)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    err.print(f"database is up to date: {shown}", highlight=False)
 
 
 @app.command()
@@ -128,17 +131,26 @@ def simulate(
 @app.command()
 def web(config: ConfigOpt = None, port: PortOpt = None, host: HostOpt = None) -> None:
     """The web service alone; jobs go to the queue for `doorstep worker` processes."""
+    from doorstep.serving import SchemaNotCurrent
     from doorstep.serving import serve as run
 
-    run(settings_from(config_file=config, port=port, host=host), embedded_worker=False)
+    try:
+        run(settings_from(config_file=config, port=port, host=host), embedded_worker=False)
+    except SchemaNotCurrent as e:
+        err.print(f"doorstep cannot start: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def worker(config: ConfigOpt = None) -> None:
     """A job worker: on Redis when DOORSTEP_REDIS_URL is set, else on the local SQLite queue."""
-    from doorstep.serving import run_worker
+    from doorstep.serving import SchemaNotCurrent, run_worker
 
-    run_worker(settings_from(config_file=config))
+    try:
+        run_worker(settings_from(config_file=config))
+    except SchemaNotCurrent as e:
+        err.print(f"doorstep cannot start: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
 
 
 from doorstep.bench.cli import bench  # noqa: E402  (after the commands above, for --help order)

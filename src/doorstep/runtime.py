@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,9 @@ class Runtime:
         huey = build_huey(settings, immediate=immediate)
         policies = Policies(
             exceptions=ExceptionPolicy(alert_at=Severity(operator.policies.critical_severity)),
-            recover=RecoverPolicy(chronic_failures=operator.policies.chronic_failures),
+            recover=RecoverPolicy(chronic_failures=operator.policies.chronic_failures,
+                                  daytime_start=operator.policies.quiet_hours.start,
+                                  daytime_end=operator.policies.quiet_hours.end),
         )
         rt = cls(settings=settings, operator=operator, db=db, clock=clock or SystemClock(),
                  huey=huey, tasks=None, intake=None, policies=policies)  # type: ignore[arg-type]
@@ -61,7 +65,12 @@ def generic_webhook_secret(settings: Settings) -> str:
     path = Path(settings.data_dir) / "generic-webhook-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        import base64
-        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
-        path.chmod(0o600)
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() + "\n"
+        try:  # made readable by its owner only from the start, never for a moment by others
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secret)
     return path.read_text().strip()

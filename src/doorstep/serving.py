@@ -12,7 +12,7 @@ from huey.consumer import Consumer
 from doorstep.config import Settings
 from doorstep.jobs.embedded import EmbeddedConsumer, start_consumer
 from doorstep.runtime import Runtime
-from doorstep.store.migrate import upgrade
+from doorstep.store.migrate import is_current, upgrade
 from doorstep.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,19 @@ log = logging.getLogger(__name__)
 Feed = Callable[[Runtime, str, threading.Event], None]
 
 
+class SchemaNotCurrent(RuntimeError):
+    """The database schema is missing or older than this doorstep: it would fail every request."""
+
+
 def prepare(settings: Settings, *, migrate: bool) -> Runtime:
+    """The runtime, with the schema upgraded (`migrate`) or, if not, checked to be current."""
     rt = Runtime.build(settings)
     if migrate:
         upgrade(rt.db)
+    elif not is_current(rt.db):
+        rt.db.dispose()
+        raise SchemaNotCurrent("the database schema is not migrated to this version of "
+                               "doorstep: run `doorstep migrate` first")
     rt.sync_operator()
     return rt
 

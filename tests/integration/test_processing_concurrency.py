@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from doorstep.domain import Delivery, DeliveryStatus, Gap, Route
-from doorstep.events.format import parse_event, subject_of
+from doorstep.events.format import subject_of
+from doorstep.events.parse import parse_event
 from doorstep.events.processing import process_batch
 from doorstep.runtime import Runtime
 from doorstep.store import event_log

@@ -7,7 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from doorstep.domain import Delivery, DeliveryStatus, Driver, Event, EventStatus, Route, Shift
-from doorstep.events.format import parse_event, subject_of
+from doorstep.events.format import subject_of
+from doorstep.events.parse import parse_event
 from doorstep.events.processing import process_batch
 from doorstep.store import event_log
 from doorstep.store.tables import events, messages

@@ -152,13 +152,20 @@ def test_lost_work_finds_unsettled_old_events_in_time_order(db):
                             ("ignored", EventStatus.IGNORED),
                             ("flagged", EventStatus.FLAGGED)):
             s.get(Event, ids[ext]).status = status
+            s.get(Event, ids[ext]).next_try_at = T0 + timedelta(minutes=5)
         s.get(Event, ids["fresh"]).received_at = T0 + timedelta(minutes=10)
         s.get(Event, ids["tired"]).tries = 10
     with db.reading() as s:
-        lost = event_log.lost_work(s, older_than=T0 + timedelta(minutes=1))
-        assert lost == [ids["stored-early"], ids["deferred"], ids["failed"], ids["stored-late"]]
-        assert event_log.lost_work(s, older_than=T0) == []  # received_at is not before T0
-        assert len(event_log.lost_work(s, older_than=T0 + timedelta(minutes=1), limit=2)) == 2
+        due = T0 + timedelta(minutes=5)
+        lost = event_log.lost_work(s, due, older_than=T0 + timedelta(minutes=1))
+        # A stored event is never given up, however often its batch was tried: only a failed
+        # one is left for a person after GIVE_UP_AFTER tries.
+        assert lost == [ids["tired"], ids["stored-early"], ids["deferred"], ids["failed"],
+                        ids["stored-late"]]
+        # Nothing stored before T0, and the deferred and failed ones are not due yet.
+        assert event_log.lost_work(s, T0, older_than=T0) == []
+        assert len(event_log.lost_work(s, due, older_than=T0 + timedelta(minutes=1),
+                                       limit=2)) == 2
         counts = event_log.count_by_status(s)
     assert counts == {"stored": 4, "deferred": 1, "failed": 1, "processed": 1, "ignored": 1,
                       "flagged": 1}

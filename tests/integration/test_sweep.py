@@ -7,7 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from doorstep.domain import Delivery, DeliveryStatus, Event, EventStatus
-from doorstep.events.format import parse_event, subject_of
+from doorstep.events.format import subject_of
+from doorstep.events.parse import parse_event
 from doorstep.jobs.tasks import sweep_lost_work
 from doorstep.store import event_log
 from doorstep.store.tables import events, messages
@@ -93,6 +94,8 @@ def test_the_sweep_retries_deferred_and_failed_events(runtime, clock):
         "c": "failed", "a": "deferred"}
     with runtime.db.transaction() as s:  # a person repairs the event
         s.execute(sa.update(events).where(events.c.id == broken).values(payload=good_payload))
+    assert sweep_lost_work(runtime) == 0  # neither is due again yet: they back off
+    clock.advance(timedelta(minutes=2))
     assert sweep_lost_work(runtime) == 2
     assert {k: v[0] for k, v in snapshot_events(runtime).items()} == {
         "c": "processed", "a": "processed"}
@@ -106,7 +109,10 @@ def test_an_event_that_keeps_failing_is_given_up_after_ten_tries(runtime, clock)
     with runtime.db.transaction() as s:
         s.execute(sa.update(events).where(events.c.id == broken).values(payload={"x": 1}))
     past_the_interval(runtime)
-    swept = [sweep_lost_work(runtime) for _ in range(12)]
+    swept = []
+    for _ in range(12):
+        swept.append(sweep_lost_work(runtime))
+        clock.advance(timedelta(days=1))  # past the longest backoff
     assert swept == [1] * 10 + [0, 0]
     status, tries, _ = snapshot_events(runtime)["c"]
     assert (status, tries) == ("failed", 10)

@@ -119,7 +119,7 @@ def test_a_delivery_goes_pending_scheduled_out_delivered():
         DeliveryStatus.SCHEDULED, "R1", 3, T0 + timedelta(hours=2))
     d.go_out(T0 + timedelta(minutes=1))
     assert d.status is DeliveryStatus.OUT_FOR_DELIVERY
-    d.update_eta(T0 + timedelta(hours=3))
+    d.update_eta(T0 + timedelta(hours=3), T0 + timedelta(minutes=2))
     d.arrive(T0 + timedelta(minutes=5))
     attempt = d.deliver(T0 + timedelta(minutes=6), ProofOfDelivery(photo_url="p",
                                                                    received_by="me"))
@@ -145,7 +145,7 @@ def test_a_delivered_delivery_never_goes_back_out():
     with pytest.raises(DomainError):
         d.arrive(T0)
     with pytest.raises(DomainError):
-        d.update_eta(T0)
+        d.update_eta(T0, T0)
     assert d.status is DeliveryStatus.DELIVERED and d.attempt_count == 1
 
 
@@ -208,7 +208,7 @@ def test_naive_datetimes_are_refused_and_leave_the_state_unchanged():
     with pytest.raises(NaiveDatetime):
         d.schedule("R1", 1, None, naive)
     d.schedule("R1", 1, None, T0)
-    for call in (lambda: d.update_eta(naive), lambda: d.arrive(naive), lambda: d.is_stale(naive)):
+    for call in (lambda: d.update_eta(naive, T0), lambda: d.arrive(naive), lambda: d.is_stale(naive)):
         with pytest.raises(NaiveDatetime):
             call()
     assert d.eta is None and d.arrived_at is None
@@ -234,7 +234,7 @@ def _apply(d: Delivery, op: str, at: datetime) -> None:
     elif op == "return":
         d.return_to_shipper(at)
     elif op == "eta":
-        d.update_eta(at)
+        d.update_eta(at, at)
     else:
         d.arrive(at)
 

@@ -9,14 +9,8 @@ from typing import Any
 import pytest
 
 from doorstep.domain import EventType as T
-from doorstep.events.format import (
-    DATA_MODELS,
-    FORMAT_VERSION,
-    InvalidEvent,
-    make_event,
-    parse_event,
-    subject_of,
-)
+from doorstep.events.format import DATA_MODELS, FORMAT_VERSION, make_event, subject_of
+from doorstep.events.parse import InvalidEvent, parse_event
 
 AT = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 ISO = "2026-11-24T10:00:00+00:00"

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from doorstep.web.signatures import BadSignature, sign, verify
+from doorstep.signing import BadSignature, sign, verify
 
 SECRET = "whsec_" + "dGVzdC1zZWNyZXQtZm9yLWRvb3JzdGVwLXRlc3RzISE="
 WINDOW = timedelta(seconds=300)
@@ -46,3 +46,18 @@ def test_malformed_signature_headers_are_refused_not_crashed(bad) -> None:
     headers = {**sign(SECRET, "m", b"{}", at), "webhook-signature": bad}
     with pytest.raises(BadSignature):
         verify(SECRET, b"{}", headers, at, WINDOW)
+
+
+def test_signing_is_pure_and_the_web_package_no_longer_holds_it() -> None:
+    """The simulator and the load generator sign without loading the web framework."""
+    import subprocess
+    import sys
+
+    code = ("import sys, doorstep.signing; "
+            "print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('fastapi', 'starlette') or m.startswith('doorstep.web')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+    with pytest.raises(ModuleNotFoundError):
+        __import__("doorstep.web.signatures")

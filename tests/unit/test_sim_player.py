@@ -13,7 +13,7 @@ import pytest
 
 from doorstep.clock import VirtualClock
 from doorstep.config import OperatorConfig, load_operator
-from doorstep.events.format import parse_event
+from doorstep.events.parse import parse_event
 from doorstep.sim import (
     CollectingSink,
     FanoutSink,

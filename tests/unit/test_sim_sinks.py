@@ -7,14 +7,16 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from doorstep import signing
 from doorstep.config import load_operator
 from doorstep.sim import HttpSink, Scenario, SinkError, day_events, generate_day
 
@@ -141,3 +143,20 @@ def test_an_unreachable_receiver_gives_up_after_the_retries(events: list[dict[st
 def test_batch_size_is_bounded() -> None:
     with pytest.raises(ValueError, match="max_batch"):
         HttpSink("http://127.0.0.1:1", SECRET, max_batch=501)
+
+
+def test_what_the_sink_sends_passes_doorsteps_own_verification(
+        receiver: Receiver, events: list[dict[str, Any]]) -> None:
+    """Whatever the clock's zone, what the sink sends is what doorstep's webhook accepts."""
+    at = datetime.now(ZoneInfo("Asia/Kolkata"))  # a wall clock that is not UTC
+
+    class Fixed:
+        def now(self) -> datetime:
+            return at
+
+    HttpSink(receiver.url, SECRET, clock=Fixed()).send(events[:5])
+    [request] = receiver.requests
+    assert request["verified"]
+    body = json.dumps(events[:5], separators=(",", ":"), ensure_ascii=False).encode()
+    assert signing.verify(SECRET, body, request["headers"], at,
+                          timedelta(seconds=300)) == request["headers"]["webhook-id"]

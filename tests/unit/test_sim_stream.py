@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from doorstep.config import OperatorConfig, load_operator
-from doorstep.events.format import parse_event
+from doorstep.events.parse import parse_event
 from doorstep.sim import Scenario, day_events, expected_event_count, generate_day
 from doorstep.sim.people import DRIVER_REPLIES, RECIPIENT_REPLIES
 
@@ -52,6 +52,20 @@ def test_same_seed_same_stream_other_seed_other_stream(operator: OperatorConfig)
     other = play(operator, Scenario(), 400, seed=5)
     assert other != first
     assert {e["id"] for e in other}.isdisjoint(e["id"] for e in first)
+
+
+def test_another_run_on_the_same_date_has_other_ids(operator: OperatorConfig) -> None:
+    """Event ids are stored once: a run with other deliveries or another scenario on the same
+    seed and date must not collide with the first (its events would be dropped as repeats),
+    and the same run again must give the very same ids (its events are repeats)."""
+    first = {e["id"] for e in play(operator, Scenario(), 300, seed=4)}
+    assert {e["id"] for e in play(operator, Scenario(), 300, seed=4)} == first
+    renamed = Scenario(name="a copy", description="the same values")
+    assert {e["id"] for e in play(operator, renamed, 300, seed=4)} == first
+    more = {e["id"] for e in play(operator, Scenario(), 301, seed=4)}
+    assert more.isdisjoint(first)
+    busier = Scenario.model_validate({"drivers": {"callout_rate": 0.2}})
+    assert {e["id"] for e in play(operator, busier, 300, seed=4)}.isdisjoint(first)
 
 
 def test_every_event_follows_the_format(events: list[Event]) -> None:

@@ -16,15 +16,16 @@ import json
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from doorstep.clock import Clock, SystemClock
 from doorstep.domain import EventType
 from doorstep.events.format import make_event
-from doorstep.web.signatures import sign
+from doorstep.signing import sign
 
 ZONE = ZoneInfo("America/New_York")
 RESIGN_AFTER = 200.0  # seconds; under the default replay window of 300 s
@@ -112,7 +113,8 @@ class Connection:
 
 async def send_all(url: str, bodies: list[bytes], headers: list[dict[str, str]],
                    concurrency: int, secret: str, prefix: str, signed_at: float,
-                   progress: bool) -> dict[str, Any]:
+                   progress: bool, clock: Clock | None = None) -> dict[str, Any]:
+    clock = clock or SystemClock()
     target = urlsplit(url)
     host, port = target.hostname or "127.0.0.1", target.port or 80
     netloc, path = f"{host}:{port}", target.path or "/"
@@ -129,7 +131,7 @@ async def send_all(url: str, bodies: list[bytes], headers: list[dict[str, str]],
         for i in pending:
             data = prepared[i]
             if time.monotonic() - signed_at > RESIGN_AFTER:  # only on runs of minutes
-                fresh = sign(secret, f"{prefix}-m{i}", bodies[i], datetime.now(UTC))
+                fresh = sign(secret, f"{prefix}-m{i}", bodies[i], clock.now())
                 data = request_bytes(netloc, path, bodies[i], fresh)
             t0 = time.perf_counter()
             status = await conn.request(data)
@@ -171,13 +173,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args(argv)
 
-    now = datetime.now(ZONE)
+    clock = SystemClock()
+    now = clock.now().astimezone(ZONE)
     bodies = build_bodies(args.requests, args.batch, args.prefix, now)
-    # signatures.sign wants UTC: standardwebhooks reads a datetime's wall time as UTC.
-    headers = signed(args.secret, args.prefix, bodies, now.astimezone(UTC))
+    headers = signed(args.secret, args.prefix, bodies, now)  # sign() turns it into UTC
     signed_at = time.monotonic()
     coroutine = send_all(args.url, bodies, headers, max(1, args.concurrency), args.secret,
-                         args.prefix, signed_at, args.progress)
+                         args.prefix, signed_at, args.progress, clock)
     try:
         import uvloop  # what uvicorn uses too, when installed
     except ImportError:

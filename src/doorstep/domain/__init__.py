@@ -12,7 +12,6 @@ from doorstep.domain.crew import (
     VehicleClass,
 )
 from doorstep.domain.delivery import (
-    Address,
     Attempt,
     AttemptOutcome,
     Delivery,
@@ -34,13 +33,13 @@ from doorstep.domain.messaging import (
     MessageStatus,
     SuppressionReason,
 )
-from doorstep.domain.operator import Contact, Depot, Market, Shipper
+from doorstep.domain.operator import Depot, Market, Shipper
 from doorstep.domain.recipient import Consent, Recipient
 from doorstep.domain.report import Report, ReportKind
 from doorstep.domain.route import Route, RouteStatus, Stop, StopStatus
 
 __all__ = [
-    "Address", "Attempt", "AttemptOutcome", "Channel", "Consent", "Contact", "Conversation",
+    "Attempt", "AttemptOutcome", "Channel", "Consent", "Conversation",
     "ConversationStatus", "Delivery", "DeliveryStatus", "Depot", "Direction", "Disposition",
     "DispositionKind", "DomainError", "Driver", "Event", "EventStatus", "EventType",
     "ExceptionKind", "ExceptionStatus", "FailureReason", "Gap", "GapStatus", "IllegalTransition",

@@ -30,6 +30,8 @@ class Driver:
     active: bool = True
     on_duty: bool = False
     language: str = "en"
+    updated_at: datetime | None = None  # when these details were given
+    duty_at: datetime | None = None  # when on_duty was last reported
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Vehicle:
     capacity: int = 0
     plate: str | None = None
     active: bool = True
+    updated_at: datetime | None = None
 
 
 class ShiftStatus(StrEnum):
@@ -79,6 +82,7 @@ class Shift:
     status: ShiftStatus = ShiftStatus.PLANNED
     status_at: datetime | None = None
     callout_reason: str | None = None
+    planned_at: datetime | None = None  # when the plan in force was made
 
     def move(self, target: ShiftStatus, at: datetime) -> None:
         SHIFT_LIFECYCLE.check(self.status, target)

@@ -33,8 +33,10 @@ DELIVERY_LIFECYCLE: Lifecycle[DeliveryStatus] = Lifecycle(
                                    DeliveryStatus.CANCELLED],
         DeliveryStatus.OUT_FOR_DELIVERY: [DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
                                           DeliveryStatus.SCHEDULED, DeliveryStatus.CANCELLED],
+        # A driver may come back later the same day without a new plan.
         DeliveryStatus.FAILED: [DeliveryStatus.SCHEDULED, DeliveryStatus.OUT_FOR_DELIVERY,
-                                DeliveryStatus.RETURNED, DeliveryStatus.CANCELLED],
+                                DeliveryStatus.DELIVERED, DeliveryStatus.RETURNED,
+                                DeliveryStatus.CANCELLED],
         DeliveryStatus.DELIVERED: [],
         DeliveryStatus.RETURNED: [],
         DeliveryStatus.CANCELLED: [],
@@ -63,18 +65,6 @@ class DispositionKind(StrEnum):
     NEIGHBOUR = "neighbour"
     RETURN_TO_SENDER = "return_to_sender"
     ADDRESS_CORRECTED = "address_corrected"
-
-
-@dataclass
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    line2: str | None = None
-    region: str | None = None
-    country: str = "US"
-    lat: float | None = None
-    lon: float | None = None
 
 
 @dataclass
@@ -135,9 +125,14 @@ class Delivery:
     arrived_at: datetime | None = None
     delivered_at: datetime | None = None
     attempt_count: int = 0
+    address_line2: str | None = None
+    address_region: str | None = None
+    address_country: str = "US"
     address_lat: float | None = None
     address_lon: float | None = None
     instructions: str | None = None
+    details_at: datetime | None = None  # when the order's details were last given
+    eta_at: datetime | None = None  # when the current ETA was given
     attempts: list[Attempt] = field(default_factory=list)
 
     def is_final(self) -> bool:
@@ -157,7 +152,10 @@ class Delivery:
 
     def schedule(self, route_id: str, sequence: int, planned_arrival: datetime | None,
                  at: datetime) -> None:
-        self._move(DeliveryStatus.SCHEDULED, at)
+        if self.status is DeliveryStatus.SCHEDULED and route_id != self.route_id:
+            self.status_at = require_aware(at)  # moved to another route before either started
+        else:
+            self._move(DeliveryStatus.SCHEDULED, at)
         self.route_id = route_id
         self.stop_sequence = sequence
         self.planned_arrival = planned_arrival
@@ -173,10 +171,15 @@ class Delivery:
     def go_out(self, at: datetime) -> None:
         self._move(DeliveryStatus.OUT_FOR_DELIVERY, at)
 
-    def update_eta(self, eta: datetime) -> None:
+    def update_eta(self, eta: datetime, given_at: datetime) -> bool:
+        """Take a new ETA unless a newer one is already held; True if taken."""
         if self.is_final():
             raise DomainError(f"delivery {self.id} is {self.status.value}; its ETA is moot")
+        if self.eta_at is not None and require_aware(given_at) < self.eta_at:
+            return False
         self.eta = require_aware(eta)
+        self.eta_at = given_at
+        return True
 
     def arrive(self, at: datetime) -> None:
         if self.is_final():
@@ -189,7 +192,10 @@ class Delivery:
         return self._attempt(AttemptOutcome.DELIVERED, at, None, notes, pod)
 
     def fail(self, at: datetime, reason: FailureReason, notes: str | None = None) -> Attempt:
-        self._move(DeliveryStatus.FAILED, at)
+        if self.status is DeliveryStatus.FAILED and self.status_at and at > self.status_at:
+            self.status_at = require_aware(at)  # tried again without a new plan, failed again
+        else:
+            self._move(DeliveryStatus.FAILED, at)
         return self._attempt(AttemptOutcome.FAILED, at, reason, notes, None)
 
     def record_past_attempt(self, at: datetime, route_id: str, reason: FailureReason | None,

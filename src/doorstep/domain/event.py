@@ -54,4 +54,5 @@ class Event:
     processed_at: datetime | None = None
     note: str | None = None
     waits_for: str | None = None
+    next_try_at: datetime | None = None  # deferred or failed: when the sweep tries it again
     id: int | None = None

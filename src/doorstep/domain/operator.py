@@ -6,13 +6,6 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class Contact:
-    name: str
-    phone: str | None = None
-    email: str | None = None
-
-
-@dataclass
 class Market:
     """A region served under one time zone; every local rule is computed in it."""
 

@@ -82,6 +82,7 @@ class Route:
     status: RouteStatus = RouteStatus.PLANNED
     planned_start: datetime | None = None
     planned_end: datetime | None = None
+    planned_at: datetime | None = None  # when the plan in force was made
     started_at: datetime | None = None
     completed_at: datetime | None = None
     stop_count: int = 0

@@ -23,5 +23,11 @@ def local_day(instant: datetime, tz: str) -> date:
     return require_aware(instant).astimezone(ZoneInfo(tz)).date()
 
 
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
+def next_daytime(instant: datetime, tz: str, start: time, end: time) -> datetime:
+    """The first moment at or after `instant` that falls inside the local daytime [start, end)
+    of the time zone: `instant` itself when it already does (quiet hours, DST-correct)."""
+    local = require_aware(instant).astimezone(ZoneInfo(tz))
+    if start <= local.time() < end:
+        return instant
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    return local_datetime(day, start, tz)

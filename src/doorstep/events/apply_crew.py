@@ -21,10 +21,13 @@ def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
                   language=data.language)
     driver = ctx.get(Driver, data.driver_id)
     if driver is None:
-        ctx.add(Driver(id=data.driver_id, **fields), data.driver_id)
+        ctx.add(Driver(id=data.driver_id, updated_at=ctx.at, **fields), data.driver_id)
+    elif driver.updated_at is not None and ctx.at < driver.updated_at:
+        return ignored("older details than the ones recorded")
     else:
         for key, value in fields.items():
             setattr(driver, key, value)
+        driver.updated_at = ctx.at
     return applied(known=[f"driver:{data.driver_id}"])
 
 
@@ -33,7 +36,9 @@ def driver_duty_changed(ctx: Ctx, data: f.DriverDutyChanged) -> Outcome:
     driver = ctx.get(Driver, data.driver_id)
     if driver is None:
         return deferred(f"driver:{data.driver_id}")
-    driver.on_duty = data.on_duty
+    if driver.duty_at is not None and ctx.at < driver.duty_at:
+        return ignored("older than the duty status recorded")
+    driver.on_duty, driver.duty_at = data.on_duty, ctx.at
     return applied()
 
 
@@ -45,10 +50,13 @@ def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
                   capacity=data.capacity, plate=data.plate, active=data.active)
     vehicle = ctx.get(Vehicle, data.vehicle_id)
     if vehicle is None:
-        ctx.add(Vehicle(id=data.vehicle_id, **fields), data.vehicle_id)
+        ctx.add(Vehicle(id=data.vehicle_id, updated_at=ctx.at, **fields), data.vehicle_id)
+    elif vehicle.updated_at is not None and ctx.at < vehicle.updated_at:
+        return ignored("older details than the ones recorded")
     else:
         for key, value in fields.items():
             setattr(vehicle, key, value)
+        vehicle.updated_at = ctx.at
     return applied(known=[f"vehicle:{data.vehicle_id}"])
 
 
@@ -62,15 +70,16 @@ def shift_planned(ctx: Ctx, data: f.ShiftPlanned) -> Outcome:
         return deferred(f"vehicle:{data.vehicle_id}")
     shift = ctx.get(Shift, data.shift_id)
     if shift is None:
-        ctx.add(Shift(id=data.shift_id, depot_id=data.depot,
-                              service_date=data.service_date, starts_at=data.starts_at,
-                              ends_at=data.ends_at, driver_id=data.driver_id,
-                      vehicle_id=data.vehicle_id, status_at=ctx.at), data.shift_id)
-    elif shift.status_at and ctx.at < shift.status_at:
-        return ignored("an older plan than the one recorded")
+        ctx.add(Shift(id=data.shift_id, depot_id=data.depot, service_date=data.service_date,
+                      starts_at=data.starts_at, ends_at=data.ends_at, driver_id=data.driver_id,
+                      vehicle_id=data.vehicle_id, status_at=ctx.at, planned_at=ctx.at),
+                data.shift_id)
+    elif shift.planned_at is not None and ctx.at < shift.planned_at:
+        return ignored("an older plan than the one in force")
     else:
         shift.starts_at, shift.ends_at = data.starts_at, data.ends_at
         shift.driver_id, shift.vehicle_id = data.driver_id, data.vehicle_id
+        shift.planned_at = ctx.at
     return applied(known=[f"shift:{data.shift_id}"])
 
 

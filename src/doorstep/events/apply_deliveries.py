@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -48,23 +49,28 @@ def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
         recipient.email = data.recipient.email or recipient.email
         recipient.language = data.recipient.language
     delivery = ctx.get(Delivery, data.delivery_id)
+    details = _details(data, rid, ctx)
     if delivery is None:
-        a = data.address
-        ctx.add(Delivery(
-            id=data.delivery_id, shipper_id=data.shipper, market_id=depot.market_id,
-            depot_id=depot.id, recipient_id=rid, service_date=data.service_date,
-            address_line1=a.line1, address_city=a.city, address_postal_code=a.postal_code,
-            address_lat=a.lat, address_lon=a.lon, window_start=data.window_start,
-            window_end=data.window_end, time_sensitive=data.time_sensitive,
-            instructions=data.instructions, status_at=ctx.at), data.delivery_id)
+        ctx.add(Delivery(id=data.delivery_id, shipper_id=data.shipper, market_id=depot.market_id,
+                         depot_id=depot.id, status_at=ctx.at, **details), data.delivery_id)
     elif delivery.is_final():
         return ignored(f"delivery is {delivery.status.value}")
-    else:
-        delivery.window_start, delivery.window_end = data.window_start, data.window_end
-        delivery.time_sensitive = data.time_sensitive
-        delivery.instructions = data.instructions or delivery.instructions
-        delivery.service_date = data.service_date
+    elif delivery.details_at is not None and ctx.at < delivery.details_at:
+        return ignored("older details than the ones recorded")
+    else:  # corrected details: address, window, the recipient (a new phone is a new person)
+        for key, value in details.items():
+            setattr(delivery, key, value)
     return applied(known=[f"delivery:{data.delivery_id}"])
+
+
+def _details(data: f.DeliveryCreated, rid: str, ctx: Ctx) -> dict[str, Any]:
+    a = data.address
+    return dict(recipient_id=rid, service_date=data.service_date, address_line1=a.line1,
+                address_line2=a.line2, address_city=a.city, address_region=a.region,
+                address_postal_code=a.postal_code, address_country=a.country,
+                address_lat=a.lat, address_lon=a.lon, window_start=data.window_start,
+                window_end=data.window_end, time_sensitive=data.time_sensitive,
+                instructions=data.instructions, details_at=ctx.at)
 
 
 def _delivery(ctx: Ctx, delivery_id: str) -> Delivery | None:
@@ -84,7 +90,9 @@ def delivery_eta_updated(ctx: Ctx, data: f.DeliveryEtaUpdated) -> Outcome:
         return deferred(f"delivery:{data.delivery_id}")
     if delivery.is_final() or delivery.arrived_at is not None:
         return ignored("the delivery is past its ETA")
-    delivery.update_eta(data.eta)  # the stop's own ETA stays the plan; the live one is here
+    # The stop keeps the planned ETA; the live one is the delivery's.
+    if not delivery.update_eta(data.eta, ctx.at):
+        return ignored("an older ETA than the one held")
     return applied()
 
 
@@ -95,6 +103,8 @@ def delivery_arrived(ctx: Ctx, data: f.DeliveryRef) -> Outcome:
         return deferred(f"delivery:{data.delivery_id}")
     if delivery.arrived_at is not None and delivery.arrived_at >= ctx.at:
         return ignored("arrival already recorded")
+    if delivery.is_stale(ctx.at):  # an earlier attempt's arrival, reported after a re-plan
+        return ignored(f"older than the recorded {delivery.status.value}")
     try:
         delivery.arrive(ctx.at)  # the stop records it when it is finished
     except DomainError as err:
@@ -178,12 +188,14 @@ def delivery_failed(ctx: Ctx, data: f.DeliveryFailed) -> Outcome:
     assert recipient and shipper and market  # foreign keys guarantee them
     return applied(actions=recover.on_failed(
         delivery, result, recipient, shipper, market,
-        failures_at_address(ctx.session, delivery), ctx.policies.recover))
+        address_failures(ctx.session, delivery), ctx.policies.recover))
 
 
-def failures_at_address(session: Session, delivery: Delivery) -> int:
+def address_failures(session: Session, delivery: Delivery) -> int:
+    """Failed attempts at the delivery's address for reasons that lie with the address."""
     stmt = (sa.select(sa.func.count()).select_from(attempts.join(deliveries))
             .where(attempts.c.outcome == AttemptOutcome.FAILED,
+                   attempts.c.failure_reason.in_(recover.ADDRESS_REASONS),
                    deliveries.c.address_postal_code == delivery.address_postal_code,
                    sa.func.lower(deliveries.c.address_line1) == delivery.address_line1.lower()))
     return int(session.scalar(stmt) or 0)

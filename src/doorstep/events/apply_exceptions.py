@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from doorstep.domain import (
     Depot,
+    Driver,
     EventType,
     ExceptionStatus,
     IllegalTransition,
@@ -27,6 +28,8 @@ def exception_reported(ctx: Ctx, data: f.ExceptionReported) -> Outcome:
     depot = ctx.get(Depot, depot_id) if depot_id else None
     if depot_id and depot is None:
         return flagged(f"unknown depot {depot_id!r}")
+    if data.driver_id and ctx.get(Driver, data.driver_id) is None:
+        return deferred(f"driver:{data.driver_id}")
     market_id = data.market or (depot.market_id if depot else None)
     market = ctx.get(Market, market_id) if market_id else None
     if market is None:

@@ -22,7 +22,7 @@ from doorstep.domain.delivery import DELIVERY_LIFECYCLE
 from doorstep.events import format as f
 from doorstep.events.apply_deliveries import close_stop
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
-from doorstep.store.tables import deliveries, stops
+from doorstep.store.tables import stops
 
 
 @handles(EventType.ROUTE_PLANNED)
@@ -47,8 +47,11 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
         ctx.add(route, route.id)
     elif route.status is not RouteStatus.PLANNED:
         return ignored(f"route is {route.status.value}; its plan is fixed")
+    elif route.planned_at is not None and ctx.at < route.planned_at:
+        return ignored("an older plan than the one in force")
     route.driver_id, route.vehicle_id, route.shift_id = data.driver_id, data.vehicle_id, data.shift_id
     route.planned_start, route.planned_end = data.planned_start, data.planned_end
+    route.planned_at = ctx.at
     route.stop_count = len(data.stops)
     existing = {st.delivery_id: st for st in s.scalars(
         sa.select(Stop).where(stops.c.route_id == route.id))}
@@ -64,8 +67,8 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
             stop.sequence, stop.planned_arrival = planned.sequence, planned.planned_arrival
         if _outcome_came_first(delivery, route.id, ctx):
             _attach_outcome(ctx, delivery, route, stop, planned.sequence)
-        elif not delivery.is_stale(ctx.at) and DELIVERY_LIFECYCLE.allowed(
-                delivery.status, DeliveryStatus.SCHEDULED):
+        elif not delivery.is_stale(ctx.at) and _may_schedule(delivery, route.id):
+            _leave_other_route(ctx, delivery, route.id)
             delivery.schedule(route.id, planned.sequence, planned.planned_arrival, ctx.at)
         elif delivery.route_id == route.id:
             delivery.stop_sequence = planned.sequence
@@ -77,6 +80,24 @@ def route_planned(ctx: Ctx, data: f.RoutePlanned) -> Outcome:
                     and taken_off.status is DeliveryStatus.SCHEDULED):
                 taken_off.unschedule(ctx.at)
     return applied(known=[f"route:{data.route_id}"])
+
+
+def _may_schedule(delivery: Delivery, route_id: str) -> bool:
+    moving = delivery.status is DeliveryStatus.SCHEDULED and delivery.route_id != route_id
+    return moving or DELIVERY_LIFECYCLE.allowed(delivery.status, DeliveryStatus.SCHEDULED)
+
+
+def _leave_other_route(ctx: Ctx, delivery: Delivery, route_id: str) -> None:
+    """A delivery planned onto another route before its first route started leaves that route.
+    Once the first route is out, the parcel is on board: its stop stays open for the outcome."""
+    if delivery.route_id is None or delivery.route_id == route_id:
+        return
+    old = ctx.get(Route, delivery.route_id)
+    if old is not None and old.status is not RouteStatus.PLANNED:
+        return
+    stop = ctx.get(Stop, (delivery.route_id, delivery.id))
+    if stop is not None and stop.status is StopStatus.PLANNED:
+        stop.move(StopStatus.REMOVED, ctx.at)
 
 
 def _outcome_came_first(delivery: Delivery, route_id: str, ctx: Ctx) -> bool:
@@ -103,10 +124,8 @@ def route_started(ctx: Ctx, data: f.RouteRef) -> Outcome:
         route.start(ctx.at)
     except IllegalTransition as err:
         return ignored(str(err))
-    on_board = ctx.session.scalars(
-        sa.select(Delivery).where(deliveries.c.route_id == route.id,
-                                  deliveries.c.status == DeliveryStatus.SCHEDULED)
-        .with_for_update())
+    # Preloaded (and locked, on PostgreSQL, before the route, as every batch locks them).
+    on_board = [d for d in ctx.pre.on_route(route.id) if d.status is DeliveryStatus.SCHEDULED]
     for delivery in on_board:
         if not delivery.is_stale(ctx.at):
             delivery.go_out(ctx.at)

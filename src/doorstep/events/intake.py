@@ -7,16 +7,19 @@ counted as duplicates and change nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from doorstep.clock import Clock
-from doorstep.events.format import InvalidEvent, nul_problems, parse_event, subject_of
+from doorstep.events.format import subject_of
+from doorstep.events.parse import InvalidEvent, nul_problems, parse_event
 from doorstep.store import event_log
 from doorstep.store.db import Database
 
 MAX_BATCH = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,5 +67,9 @@ class Intake:
         with self.db.transaction() as session:
             stored = event_log.insert_new(session, rows)
         if stored:
-            self.enqueue(stored)
+            try:
+                self.enqueue(stored)
+            except Exception:  # stored is what the sender needs; the sweep queues them later
+                log.exception("queue unreachable: %d stored events wait for the sweep",
+                              len(stored))
         return IntakeResult(stored=stored, duplicates=len(rows) - len(stored))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from doorstep.domain import Direction, Event, Gap, GapStatus, MessageStatus
+from doorstep.store.sql import insert_for
 from doorstep.store.tables import messages
 from doorstep.workflows.actions import Action, OpenGap, QueueMessage
 
@@ -23,16 +24,20 @@ def apply_actions(session: Session, actions: Iterable[Action], event: Event,
     for action in actions:
         if isinstance(action, QueueMessage):
             queue_message(session, action, now, event_id=event.id)
-        elif isinstance(action, OpenGap) and session.get(Gap, f"gap-{action.shift_id}") is None:
-            session.add(Gap(id=f"gap-{action.shift_id}", shift_id=action.shift_id,
-                                opened_at=now, status=GapStatus.OPEN))
+        elif isinstance(action, OpenGap) and session.get(Gap, gap_id(action.shift_id)) is None:
+            session.add(Gap(id=gap_id(action.shift_id), shift_id=action.shift_id,
+                            opened_at=now, status=GapStatus.OPEN))
+
+
+def gap_id(shift_id: str) -> str:
+    """One gap per shift, named from it, and short enough whatever the shift's id."""
+    return "gap_" + hashlib.sha256(shift_id.encode()).hexdigest()[:32]
 
 
 def queue_message(session: Session, action: QueueMessage, now: datetime,
                   event_id: int | None = None) -> bool:
     """Write the outbox row unless one with the same dedup key exists; True if written."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     row = {
         "id": new_id("msg"), "direction": Direction.OUTBOUND, "channel": action.channel,
         "purpose": action.purpose, "created_at": now, "status": MessageStatus.QUEUED,

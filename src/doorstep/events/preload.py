@@ -66,6 +66,11 @@ class Preloaded:
             loaded.extend(found.values())
         return loaded
 
+    def on_route(self, route_id: str) -> list[d.Delivery]:
+        """The deliveries planned on a route, among those loaded (see `preload`)."""
+        return [x for (cls, _), x in self.known.items()
+                if cls is d.Delivery and x is not None and x.route_id == route_id]
+
     def load_everything(self, cls: type) -> None:
         """Small tables of the operator's set-up: all of it, once a batch."""
         entity: Any
@@ -101,8 +106,14 @@ def preload(pre: Preloaded, events: list[d.Event]) -> None:
         if event.type == d.EventType.ROUTE_PLANNED.value:
             keys.setdefault("delivery", set()).update(
                 s["delivery_id"] for s in event.payload.get("stops", []) if "delivery_id" in s)
+    started = [e.subject.partition(":")[2] for e in events
+               if e.type == d.EventType.ROUTE_STARTED.value and e.subject]
+    if started:  # a route's start moves its deliveries: they are loaded (and locked) first
+        keys.setdefault("delivery", set()).update(pre.session.scalars(
+            sa.select(t.deliveries.c.id).where(t.deliveries.c.route_id.in_(started))))
     for reference in (d.Market, d.Depot, d.Shipper):
         pre.load_everything(reference)
+    # Lock order, the same in every batch: events, deliveries, routes, the rest.
     deliveries: list[d.Delivery] = pre.load(d.Delivery, keys.get("delivery", ()))
     pre.load(d.Route, keys.get("route", set()) | {x.route_id for x in deliveries if x.route_id})
     pre.load(d.Recipient, keys.get("recipient", set()) | {x.recipient_id for x in deliveries})

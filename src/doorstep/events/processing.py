@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -106,18 +106,16 @@ def _load_handlers() -> None:
 def process_batch(db: Database, clock: Clock, policies: Policies, ids: list[int]) -> list[int]:
     """Process events by id; return the ids of deferred events that can now go ahead.
 
-    The whole batch is tried in one transaction; only if an event raises is the batch rolled
-    back and run again with a savepoint per event, so the failing one is set apart alone.
+    The whole batch is tried in one transaction; if anything fails, in a handler or at the
+    commit, the batch runs again with a savepoint per event, so the failing one is set apart
+    alone and the others are kept.
     """
     _load_handlers()
     try:
         return _run(db, clock, policies, ids, isolate=False)
-    except _EventFailed:
+    except Exception:
+        log.warning("a batch of %d events failed whole; running its events one by one", len(ids))
         return _run(db, clock, policies, ids, isolate=True)
-
-
-class _EventFailed(Exception):
-    pass
 
 
 def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
@@ -125,6 +123,7 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
     from doorstep.events.outbox import apply_actions
 
     known: list[str] = []
+    waiting: dict[int, str] = {}
     with db.transaction() as session:
         now = clock.now()
         lock = db.dialect != "sqlite"  # SQLite's writer already holds the whole database
@@ -137,11 +136,8 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
             event.tries += 1
             ctx = Ctx(session, event, now, policies, pre)
             if not isolate:
-                try:
-                    outcome = _handle(ctx)
-                    apply_actions(session, outcome.actions, event, now)
-                except Exception as err:
-                    raise _EventFailed from err
+                outcome = _handle(ctx)
+                apply_actions(session, outcome.actions, event, now)
             else:
                 try:
                     with session.begin_nested():
@@ -153,10 +149,25 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
                     session.refresh(event)
                     event.status = EventStatus.FAILED
                     event.note = f"{type(err).__name__}: {err}"[:2000]
+                    event.next_try_at = now + backoff(event.tries)
                     continue
             _settle(event, outcome, now)
             known.extend(outcome.known)
-        return event_log.waiting_for(session, known) if known else []
+            if outcome.waits_for:
+                waiting[event.id] = outcome.waits_for  # type: ignore[index]
+        woken = event_log.waiting_for(session, known) if known else []
+    # Another worker may have committed what these wait for while this batch ran; it looked
+    # for waiters before these were marked, so look again now that they are.
+    if waiting and db.dialect != "sqlite":
+        with db.reading() as session:
+            present = event_log.existing_subjects(session, set(waiting.values()))
+        woken.extend(i for i, key in waiting.items() if key in present)
+    return woken
+
+
+def backoff(tries: int) -> timedelta:
+    """How long a deferred or failed event waits for its next try: 1 min doubling to a day."""
+    return min(timedelta(minutes=2 ** max(tries - 1, 0)), timedelta(days=1))
 
 
 def _handle(ctx: Ctx) -> Outcome:
@@ -171,3 +182,6 @@ def _settle(event: Event, outcome: Outcome, now: datetime) -> None:
     event.waits_for = outcome.waits_for
     if outcome.status in SETTLED:
         event.processed_at = now
+        event.next_try_at = None
+    else:
+        event.next_try_at = now + backoff(event.tries)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from huey import crontab
 from huey.api import Huey
+from huey.exceptions import TaskLockedException
 
 from doorstep.events.processing import process_batch
 from doorstep.store import event_log
@@ -49,17 +50,21 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
 
 
 def sweep_lost_work(rt: Runtime) -> int:
-    """Re-enqueue stored work whose job was lost (a crash, a flushed queue).
+    """Re-enqueue stored work whose job was lost (a crash, a flushed queue, retries spent), and
+    deferred or failed events whose next try is due.
 
-    Only when the queue is empty: while jobs wait, stored events are most likely theirs.
-    Processing twice is harmless anyway; this just avoids doing it for nothing.
+    One sweeper at a time across all workers (a lock in the queue's own storage). An event
+    whose job is merely slow may be enqueued twice; processing it twice is harmless.
     """
-    if rt.huey.pending_count():
+    try:
+        with rt.huey.lock_task("doorstep.sweep"):
+            now = rt.clock.now()
+            older_than = now - timedelta(seconds=rt.settings.sweep_interval_seconds)
+            with rt.db.reading() as session:
+                ids = event_log.lost_work(session, now, older_than)
+            if ids:
+                log.warning("sweep: re-enqueuing %d events", len(ids))
+                rt.tasks.enqueue_events(ids)
+            return len(ids)
+    except TaskLockedException:
         return 0
-    older_than = rt.clock.now() - timedelta(seconds=rt.settings.sweep_interval_seconds)
-    with rt.db.reading() as session:
-        ids = event_log.lost_work(session, older_than)
-    if ids:
-        log.warning("sweep: re-enqueuing %d events whose job was lost", len(ids))
-        rt.tasks.enqueue_events(ids)
-    return len(ids)

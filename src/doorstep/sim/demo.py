@@ -22,13 +22,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SAVE_EVERY = 2000  # events sent between two saves of the resume point
+
 
 def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None) -> Feed:
     def feed(rt: Runtime, base_url: str, stop: threading.Event) -> None:
         plan = Plan(scenario=scenario, seed=seed, deliveries=deliveries, service_date=None,
                     speed=speed)
-        days = build_days(rt.settings, plan)
-        name = f"sim.demo:{days[0].service_date.isoformat()}:{seed}:{deliveries}"
+        days = build_days(rt.settings, plan, rt.clock)
+        name = f"sim.demo:{days[0].service_date.isoformat()}:{seed}:{deliveries}:{days[0].run_key}"
         with rt.db.reading() as s:
             saved = cursors.get(s, name)
         resume = datetime.fromisoformat(saved) if saved else None
@@ -41,6 +43,7 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
         sink = _UntilStopped(HttpSink(base_url, generic_webhook_secret(rt.settings), retries=2),
                              stop)
         reached = [start]  # the virtual time of the last batch the service acknowledged
+        saver = Every(SAVE_EVERY)
 
         def keep(at: datetime) -> None:
             with rt.db.transaction() as s:
@@ -48,7 +51,7 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
 
         def update(done: int, total: int | None, now: datetime) -> None:
             bar(done, total, now)
-            if done // 2000 != (done - 1) // 2000:  # now and then, so a kill -9 loses little
+            if saver.due(done):  # now and then, so a kill -9 loses little
                 keep(now)
             reached[0] = now
 
@@ -70,6 +73,21 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
                  else "paused", result.sent if result else sink.sent)
 
     return feed
+
+
+class Every:
+    """Says when at least `step` more have been done since it last said so (counts come in
+    batches, so they seldom land on a multiple of `step`)."""
+
+    def __init__(self, step: int, done: int = 0) -> None:
+        self.step = step
+        self.last = done
+
+    def due(self, done: int) -> bool:
+        if done - self.last < self.step:
+            return False
+        self.last = done
+        return True
 
 
 class _Stopped(Exception):

@@ -30,6 +30,7 @@ from doorstep.sim.model import (
     SimShipper,
     SimVehicle,
     local_ts,
+    run_key,
 )
 from doorstep.sim.people import (
     SPARE_NPAS,
@@ -65,7 +66,8 @@ def generate_day(operator: OperatorConfig, scenario: Scenario, service_date: dat
     day = SimDay(operator=operator, scenario=scenario, service_date=service_date, seed=seed,
                  markets=list(markets.values()), depots=depots, shippers=shippers, drivers=[],
                  vehicles=[], shifts=[], routes=[], deliveries=[],
-                 operator_phone=operator.operator.support_phone or FALLBACK_PHONE)
+                 operator_phone=operator.operator.support_phone or FALLBACK_PHONE,
+                 run_key=run_key(scenario, deliveries))
     _number_people(day, counts)
     travel = TravelModel(scenario.travel)
     shipper_weights = [scenario.mix.shippers.get(s.id, 1.0) for s in shippers]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
 import random
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -164,10 +165,14 @@ class SimDay:
     routes: list[SimRoute]
     deliveries: list[SimDelivery]  # by depot, each depot's in order of creation
     operator_phone: str  # where drivers' replies go
+    run_key: str  # run_key(scenario, deliveries asked for)
 
     @property
     def id_prefix(self) -> str:
-        return f"sim{self.seed}-{self.service_date:%Y%m%d}"
+        """What every event id of the day starts with: the same for the same seed, date,
+        deliveries and scenario values, so a replay is recognised as repeats, and another for
+        any other run on the same date, so its events are not dropped as repeats."""
+        return f"sim{self.seed}-{self.service_date:%Y%m%d}-{self.run_key}"
 
     @property
     def day_before(self) -> date:
@@ -217,6 +222,15 @@ class SimDay:
             chronic=chronic,
             chronic_reason_u=reason_u,
         )
+
+
+def run_key(scenario: Scenario, deliveries: int) -> str:
+    """A short hash of what, besides the seed and the date, shapes a day's events: the number
+    of deliveries and the scenario's values (not its name or description)."""
+    values = scenario.model_dump(mode="json", exclude={"name", "description"})
+    text = json.dumps({"deliveries": deliveries, "scenario": values}, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 class Emitter:

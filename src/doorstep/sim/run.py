@@ -11,9 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import sqlalchemy as sa
 
-from doorstep.clock import VirtualClock
+from doorstep.clock import Clock, SystemClock, VirtualClock
 from doorstep.config import Settings
 from doorstep.runtime import Runtime, generic_webhook_secret
 from doorstep.sim.generator import generate_day
@@ -25,6 +24,7 @@ from doorstep.sim.sinks import EventSink, FanoutSink, HttpSink, IntakeSink
 from doorstep.sim.summary import DaySummary
 from doorstep.store import event_log
 from doorstep.store.migrate import upgrade
+from doorstep.store.sql import count_by
 from doorstep.store.tables import deliveries, exceptions, messages, routes
 
 
@@ -40,15 +40,16 @@ class Plan:
     show_progress: bool = True
 
 
-def operator_today(settings: Settings) -> date:
+def operator_today(settings: Settings, clock: Clock | None = None) -> date:
     """Today where the operator's first market is."""
     tz = ZoneInfo(settings.operator.markets[0].timezone)
-    return datetime.now(tz).date()
+    return (clock or SystemClock()).now().astimezone(tz).date()
 
 
-def build_days(settings: Settings, plan: Plan) -> list[SimDay]:
+def build_days(settings: Settings, plan: Plan, clock: Clock | None = None) -> list[SimDay]:
+    """The plan's days; without a service date, from today (read on `clock`) onwards."""
     scenario = load_scenario(plan.scenario)
-    first = plan.service_date or operator_today(settings)
+    first = plan.service_date or operator_today(settings, clock)
     return [generate_day(settings.operator, scenario, first + timedelta(days=i), plan.seed,
                          plan.deliveries) for i in range(plan.days)]
 
@@ -67,29 +68,36 @@ def simulate(settings: Settings, plan: Plan, stop: threading.Event | None = None
     clock = VirtualClock(start, plan.speed)
     summary = DaySummary(settings.operator)
     rt: Runtime | None = None
-    if plan.target:
-        sink: EventSink = HttpSink(plan.target, generic_webhook_secret(settings))
-    else:
-        rt = Runtime.build(settings, clock=clock, immediate=True)
-        upgrade(rt.db)
-        rt.sync_operator()
-        sink = IntakeSink(rt.intake)
-    started = time.perf_counter()
-    total = expected_event_count(days)
-    tz = settings.operator.markets[0].timezone
-    result: PlayResult
-    if plan.show_progress:
-        with progress_bar("simulating", total, tz) as update:
+    http: HttpSink | None = None
+    try:
+        if plan.target:
+            http = HttpSink(plan.target, generic_webhook_secret(settings))
+            sink: EventSink = http
+        else:
+            rt = Runtime.build(settings, clock=clock, immediate=True)
+            upgrade(rt.db)
+            rt.sync_operator()
+            sink = IntakeSink(rt.intake)
+        started = time.perf_counter()
+        total = expected_event_count(days)
+        tz = settings.operator.markets[0].timezone
+        result: PlayResult
+        if plan.show_progress:
+            with progress_bar("simulating", total, tz) as update:
+                result = play(days, FanoutSink(sink, summary), clock, speed=plan.speed,
+                              fast_until=fast_until(days), progress=update, stop=stop,
+                              total=total)
+        else:
             result = play(days, FanoutSink(sink, summary), clock, speed=plan.speed,
-                          fast_until=fast_until(days), progress=update, stop=stop, total=total)
-    else:
-        result = play(days, FanoutSink(sink, summary), clock, speed=plan.speed,
-                      fast_until=fast_until(days), stop=stop, total=total)
-    wall = time.perf_counter() - started
-    recorded = (recorded_figures(rt, [d.service_date for d in days]) if rt
-                else remote_figures(plan.target))
-    if rt is not None:
-        rt.db.dispose()
+                          fast_until=fast_until(days), stop=stop, total=total)
+        wall = time.perf_counter() - started
+        recorded = (recorded_figures(rt, [d.service_date for d in days]) if rt
+                    else remote_figures(plan.target))
+    finally:
+        if http is not None:
+            http.close()
+        if rt is not None:
+            rt.db.dispose()
     return {"seed": plan.seed, "deliveries_per_day": plan.deliveries, "days": plan.days,
             "speed": plan.speed or "as fast as possible", "stopped_early": result.stopped,
             "wall_seconds": round(wall, 2), "events_sent": result.sent,
@@ -99,18 +107,13 @@ def simulate(settings: Settings, plan: Plan, stop: threading.Event | None = None
 def recorded_figures(rt: Runtime, service_dates: list[date]) -> dict[str, Any]:
     """What doorstep's database says about the simulated days."""
     with rt.db.reading() as s:
-        def grouped(table: sa.Table, column: sa.Column[Any],
-                    where: Any = sa.true()) -> dict[str, int]:
-            rows = s.execute(sa.select(column, sa.func.count()).where(where).group_by(column))
-            return {str(k): int(n) for k, n in rows}
-
-        day = deliveries.c.service_date.in_(service_dates)
         return {
-            "deliveries_by_status": grouped(deliveries, deliveries.c.status, day),
-            "routes_by_status": grouped(routes, routes.c.status,
-                                        routes.c.service_date.in_(service_dates)),
-            "exceptions_by_kind": grouped(exceptions, exceptions.c.kind),
-            "messages_by_purpose": grouped(messages, messages.c.purpose),
+            "deliveries_by_status": count_by(s, deliveries.c.status,
+                                             deliveries.c.service_date.in_(service_dates)),
+            "routes_by_status": count_by(s, routes.c.status,
+                                         routes.c.service_date.in_(service_dates)),
+            "exceptions_by_kind": count_by(s, exceptions.c.kind),
+            "messages_by_purpose": count_by(s, messages.c.purpose),
             "events_by_status": event_log.count_by_status(s),
         }
 

@@ -6,13 +6,12 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC
 from typing import Any, Protocol
 
 import httpx
-from standardwebhooks.webhooks import Webhook
 
 from doorstep.clock import Clock, SystemClock
+from doorstep.signing import sign
 
 Event = dict[str, Any]
 
@@ -88,7 +87,7 @@ class HttpSink:
         if not 1 <= max_batch <= 500:
             raise ValueError("max_batch: expected 1 to 500")
         self.url = target_url.rstrip("/") + "/webhooks/generic"
-        self.webhook = Webhook(secret)
+        self.secret = secret
         self.max_batch = max_batch
         self.retries = retries
         self.backoff = backoff_seconds
@@ -101,23 +100,16 @@ class HttpSink:
             self._post(batch[i:i + self.max_batch])
 
     def _post(self, events: list[Event]) -> None:
-        body = json.dumps(events, separators=(",", ":"), ensure_ascii=False)
+        body = json.dumps(events, separators=(",", ":"), ensure_ascii=False).encode()
         ids = "\n".join(str(e.get("id")) for e in events)
         msg_id = "msg_sim_" + hashlib.sha256(ids.encode()).hexdigest()[:32]
         problem = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
-            now = self.clock.now().astimezone(UTC)
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                # sign() reads any datetime as if it were UTC: it must be one.
-                "webhook-signature": self.webhook.sign(msg_id, now, body),
-            }
+            headers = sign(self.secret, msg_id, body, self.clock.now())
             try:
-                response = self.client.post(self.url, content=body.encode(), headers=headers)
+                response = self.client.post(self.url, content=body, headers=headers)
             except httpx.TransportError as err:
                 problem = f"{type(err).__name__}: {err}"
                 continue

@@ -97,6 +97,8 @@ drivers = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("on_duty", sa.Boolean, nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("updated_at", UTCDateTime),
+    sa.Column("duty_at", UTCDateTime),
     sa.Index(None, "market_id", "on_duty"),
 )
 
@@ -107,6 +109,7 @@ vehicles = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("plate", sa.String(32)),
     sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime),
 )
 
 shifts = sa.Table(
@@ -120,6 +123,7 @@ shifts = sa.Table(
     sa.Column("status", enum_column(ShiftStatus), nullable=False),
     sa.Column("status_at", UTCDateTime),
     sa.Column("callout_reason", sa.String(2000)),
+    sa.Column("planned_at", UTCDateTime),
     sa.Index(None, "service_date", "depot_id"),
     sa.Index(None, "driver_id", "service_date"),
 )
@@ -154,6 +158,7 @@ routes = sa.Table(
     sa.Column("status", enum_column(RouteStatus), nullable=False),
     sa.Column("planned_start", UTCDateTime),
     sa.Column("planned_end", UTCDateTime),
+    sa.Column("planned_at", UTCDateTime),
     sa.Column("started_at", UTCDateTime),
     sa.Column("completed_at", UTCDateTime),
     sa.Column("stop_count", sa.Integer, nullable=False),
@@ -173,6 +178,9 @@ deliveries = sa.Table(
     sa.Column("address_line1", sa.String(200), nullable=False),
     sa.Column("address_city", sa.String(100), nullable=False),
     sa.Column("address_postal_code", sa.String(20), nullable=False),
+    sa.Column("address_line2", sa.String(200)),
+    sa.Column("address_region", sa.String(100)),
+    sa.Column("address_country", sa.String(2), nullable=False),
     sa.Column("address_lat", sa.Float),
     sa.Column("address_lon", sa.Float),
     sa.Column("window_start", UTCDateTime),
@@ -188,6 +196,8 @@ deliveries = sa.Table(
     sa.Column("delivered_at", UTCDateTime),
     sa.Column("attempt_count", sa.Integer, nullable=False),
     sa.Column("instructions", sa.String(2000)),
+    sa.Column("details_at", UTCDateTime),
+    sa.Column("eta_at", UTCDateTime),
     sa.Index(None, "service_date", "market_id", "status"),
     sa.Index(None, "shipper_id", "service_date", "status"),
     sa.Index(None, "route_id", "stop_sequence"),
@@ -315,8 +325,10 @@ events = sa.Table(
     sa.Column("note", sa.String(2000)),
     # What a deferred event waits for ("delivery:D-1"); cleared once it is applied.
     sa.Column("waits_for", sa.String(160), index=True),
+    sa.Column("next_try_at", UTCDateTime),
     sa.UniqueConstraint("source", "external_id"),
     sa.Index(None, "status", "received_at"),
+    sa.Index(None, "status", "next_try_at"),
     sa.Index(None, "subject", "occurred_at"),
 )
 

@@ -1,4 +1,5 @@
-"""GET /healthz (the process is up) and GET /readyz (database and job queue reachable)."""
+"""GET /healthz (the process is up) and GET /readyz (database reachable with its schema current,
+job queue reachable)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from fastapi.responses import JSONResponse
 
 from doorstep.jobs.queue import ping
 from doorstep.runtime import Runtime
+from doorstep.store.migrate import is_current
+
+NOT_MIGRATED = "not migrated (run doorstep migrate)"
 
 
 def router(rt: Runtime) -> APIRouter:
@@ -25,6 +29,13 @@ def router(rt: Runtime) -> APIRouter:
             checks["database"] = "ok"
         except Exception as err:  # any failure means not ready; say which part
             checks["database"] = f"unreachable: {type(err).__name__}"
+            checks["schema"] = "unknown (the database is unreachable)"
+        else:
+            try:
+                current = await run_in_threadpool(is_current, rt.db)
+                checks["schema"] = "ok" if current else NOT_MIGRATED
+            except Exception as err:
+                checks["schema"] = f"unknown: {type(err).__name__}"
         try:
             pending = await run_in_threadpool(ping, rt.huey)
             checks["queue"] = f"ok ({pending} waiting)"

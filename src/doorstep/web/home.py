@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import html
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from doorstep.runtime import Runtime
 from doorstep.store import event_log
+from doorstep.store.sql import count_by
 from doorstep.store.tables import deliveries, exceptions, messages, routes
 
 
 def figures(rt: Runtime) -> dict[str, dict[str, int]]:
+    tables = {"deliveries": deliveries, "routes": routes, "exceptions": exceptions,
+              "messages": messages}
     with rt.db.reading() as s:
-        def by_status(table: sa.Table) -> dict[str, int]:
-            rows = s.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status))
-            return {str(k): int(n) for k, n in rows}
-        return {"deliveries": by_status(deliveries), "routes": by_status(routes),
-                "exceptions": by_status(exceptions), "messages": by_status(messages),
-                "events": event_log.count_by_status(s)}
+        counts = {name: count_by(s, table.c.status) for name, table in tables.items()}
+        return {**counts, "events": event_log.count_by_status(s)}
 
 
 def router(rt: Runtime) -> APIRouter:

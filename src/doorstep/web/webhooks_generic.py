@@ -10,9 +10,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from doorstep.events.format import InvalidEvent
+from doorstep import signing as signatures
+from doorstep.events.parse import InvalidEvent
 from doorstep.runtime import Runtime
-from doorstep.web import signatures
 from doorstep.web.body import read_limited
 
 log = logging.getLogger(__name__)

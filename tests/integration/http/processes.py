@@ -29,9 +29,9 @@ import sqlalchemy as sa
 
 from doorstep.domain import EventType
 from doorstep.events.format import make_event
+from doorstep.signing import sign
 from doorstep.store.db import Database
 from doorstep.store.tables import events, metadata
-from doorstep.web.signatures import sign
 
 ROOT = Path(__file__).resolve().parents[3]
 OPERATOR_FILE = ROOT / "doorstep.toml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ def test_readyz_answers_200_with_its_checks(server: Server) -> None:
     body = r.json()
     assert body["ready"] is True
     assert body["checks"]["database"] == "ok"
+    assert body["checks"]["schema"] == "ok"
     assert body["checks"]["queue"].startswith("ok (")
 
 
@@ -99,6 +101,58 @@ def test_readyz_answers_503_naming_the_queue_when_redis_is_unreachable(
     assert body["ready"] is False
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["queue"].startswith("unreachable")
+
+
+def _set_revision(db_path: Path, revision: str) -> str:
+    """Write the schema revision the database claims; return the one it had."""
+    with sqlite3.connect(db_path) as conn:
+        (old,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    return str(old)
+
+
+def test_readyz_answers_503_naming_the_schema_when_it_is_not_current(
+        tmp_path: Path, sqlite_template: Path) -> None:
+    """`doorstep web` on a current schema; then the database says another revision (a
+    downgrade, say): /readyz names the schema and what to run, and recovers with it."""
+    db_path = tmp_path / "doorstep.db"
+    shutil.copy(sqlite_template, db_path)
+    service = Service(["web"], doorstep_env(tmp_path / "var", f"sqlite:///{db_path}"), tmp_path,
+                      port=free_port())
+    try:
+        service.start().wait_healthy()
+        assert _readyz(service).json()["checks"]["schema"] == "ok"
+
+        head = _set_revision(db_path, "0000_an_older_revision")
+        down = _readyz(service)
+        _set_revision(db_path, head)
+        up = _readyz(service)
+    finally:
+        service.stop()
+
+    assert down.status_code == 503, down.text
+    assert down.json()["ready"] is False
+    assert down.json()["checks"]["schema"] == "not migrated (run doorstep migrate)"
+    assert down.json()["checks"]["database"] == "ok"
+    assert up.status_code == 200, up.text
+
+
+@pytest.mark.parametrize("command", [["web"], ["worker"]], ids=["web", "worker"])
+def test_web_and_worker_refuse_to_start_on_a_database_not_migrated(
+        tmp_path: Path, command: list[str]) -> None:
+    """Rather than answer 500 to every webhook (or fail every job), they say what to run."""
+    env = doorstep_env(tmp_path / "var", f"sqlite:///{tmp_path / 'empty.db'}")
+    service = Service(command, env, tmp_path, port=free_port() if command == ["web"] else None)
+    service.start()
+    try:
+        code = service.wait_exit(timeout=60)
+    finally:
+        service.stop()
+    log = service.log()
+
+    assert code == 2, log
+    assert "doorstep cannot start" in log and "run `doorstep migrate`" in log, log
+    assert "Traceback" not in log
 
 
 @pytest.fixture

@@ -97,10 +97,14 @@ def upgrade() -> None:
         sa.Column("processed_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("note", sa.String(length=2000), nullable=True),
         sa.Column("waits_for", sa.String(length=160), nullable=True),
+        sa.Column("next_try_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("source", "external_id", name=op.f("uq_events_source_external_id")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_events_status_next_try_at"), ["status", "next_try_at"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_events_status_received_at"), ["status", "received_at"], unique=False
         )
@@ -213,6 +217,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("on_duty", sa.Boolean(), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("updated_at", doorstep.store.types.UTCDateTime(), nullable=True),
+        sa.Column("duty_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["depot_id"], ["depots.id"], name=op.f("fk_drivers_depot_id_depots")
         ),
@@ -249,6 +255,7 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("plate", sa.String(length=32), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["depot_id"], ["depots.id"], name=op.f("fk_vehicles_depot_id_depots")
         ),
@@ -384,6 +391,7 @@ def upgrade() -> None:
         ),
         sa.Column("status_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("callout_reason", sa.String(length=2000), nullable=True),
+        sa.Column("planned_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["depot_id"], ["depots.id"], name=op.f("fk_shifts_depot_id_depots")
         ),
@@ -463,6 +471,7 @@ def upgrade() -> None:
         ),
         sa.Column("planned_start", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("planned_end", doorstep.store.types.UTCDateTime(), nullable=True),
+        sa.Column("planned_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("started_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("completed_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("stop_count", sa.Integer(), nullable=False),
@@ -508,6 +517,9 @@ def upgrade() -> None:
         sa.Column("address_line1", sa.String(length=200), nullable=False),
         sa.Column("address_city", sa.String(length=100), nullable=False),
         sa.Column("address_postal_code", sa.String(length=20), nullable=False),
+        sa.Column("address_line2", sa.String(length=200), nullable=True),
+        sa.Column("address_region", sa.String(length=100), nullable=True),
+        sa.Column("address_country", sa.String(length=2), nullable=False),
         sa.Column("address_lat", sa.Float(), nullable=True),
         sa.Column("address_lon", sa.Float(), nullable=True),
         sa.Column("window_start", doorstep.store.types.UTCDateTime(), nullable=True),
@@ -538,6 +550,8 @@ def upgrade() -> None:
         sa.Column("delivered_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
         sa.Column("instructions", sa.String(length=2000), nullable=True),
+        sa.Column("details_at", doorstep.store.types.UTCDateTime(), nullable=True),
+        sa.Column("eta_at", doorstep.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["depot_id"], ["depots.id"], name=op.f("fk_deliveries_depot_id_depots")
         ),
@@ -874,6 +888,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_events_waits_for"))
         batch_op.drop_index(batch_op.f("ix_events_subject_occurred_at"))
         batch_op.drop_index(batch_op.f("ix_events_status_received_at"))
+        batch_op.drop_index(batch_op.f("ix_events_status_next_try_at"))
 
     op.drop_table("events")
     op.drop_table("cursors")

@@ -1,7 +1,8 @@
-"""Standard Webhooks verification with our own clock and replay window.
+"""Standard Webhooks signing and verification, with our own clock and replay window.
 
-The reference library computes the signature; the timestamp is judged here because the library
-reads the system clock and fixes the window at five minutes.
+Pure (no web framework): the webhook endpoint verifies with it, the simulator and the load
+generator sign with it. The reference library computes the signature; the timestamp is judged
+here because the library reads the system clock and fixes the window at five minutes.
 """
 
 from __future__ import annotations
