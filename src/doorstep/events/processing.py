@@ -1,8 +1,10 @@
 """Processing stored events: load state, decide, apply the actions, in one transaction.
 
-A batch shares one transaction with a savepoint per event, so a failing event is rolled back
-alone and marked failed while its neighbours are kept. Processing an event twice is harmless:
-a settled event is skipped, and every handler treats a repeated or older fact as a no-op.
+A batch shares one transaction, with what its events touch preloaded (events/preload.py). If
+anything in it fails, it runs again with a savepoint per event, so the failing event is rolled
+back alone and marked failed while its neighbours are kept. Processing an event twice is
+harmless: a settled event is skipped, and every handler treats a repeated or older fact as a
+no-op.
 """
 
 from __future__ import annotations
