@@ -13,7 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from doorstep.domain import EventType as T
-from doorstep.events.format import make_event
+from doorstep.events.format import make_event, subject_of
+from doorstep.events.parse import parse_event
+from doorstep.store import event_log
 from doorstep.store.db import Database
 from doorstep.store.tables import events, messages
 
@@ -146,3 +148,15 @@ def event_statuses(db: Database) -> dict[str, tuple[str, str | None]]:
     with db.reading() as s:
         rows = s.execute(sa.select(events.c.external_id, events.c.status, events.c.note)).all()
     return {ext: (str(status), note) for ext, status, note in rows}
+
+
+def store_only(runtime: Any, raw_events: list[dict[str, Any]], source: str = "platform") -> list[int]:
+    """Store events the way intake does up to its commit, but enqueue nothing: the job is lost."""
+    rows = []
+    for raw in raw_events:
+        env, data = parse_event(raw)
+        rows.append({"source": source, "external_id": env.id, "type": env.type.value,
+                     "occurred_at": env.occurred_at, "received_at": runtime.clock.now(),
+                     "payload": env.data, "subject": subject_of(env.type, data)})
+    with runtime.db.transaction() as s:
+        return event_log.insert_new(s, rows)

@@ -11,11 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from doorstep.domain import Delivery, DeliveryStatus, Gap, Route
-from doorstep.events.format import subject_of
-from doorstep.events.parse import parse_event
 from doorstep.events.processing import process_batch
 from doorstep.runtime import Runtime
-from doorstep.store import event_log
 from doorstep.store.tables import attempts, events, gaps, messages
 from tests import factories as ev
 from tests.conftest import PG_URL, _truncate, make_settings, need
@@ -33,17 +30,6 @@ def pg_runtime(request: pytest.FixtureRequest, tmp_path: Path, clock) -> Iterato
     rt.sync_operator()
     yield rt
     rt.db.dispose()
-
-
-def store_only(runtime: Runtime, raw_events: list[dict], source: str = "platform") -> list[int]:
-    rows = []
-    for raw in raw_events:
-        env, data = parse_event(raw)
-        rows.append({"source": source, "external_id": env.id, "type": env.type.value,
-                     "occurred_at": env.occurred_at, "received_at": runtime.clock.now(),
-                     "payload": env.data, "subject": subject_of(env.type, data)})
-    with runtime.db.transaction() as s:
-        return event_log.insert_new(s, rows)
 
 
 def race(calls: list[Callable[[], object]]) -> list[object]:
@@ -99,7 +85,7 @@ def effects(runtime: Runtime) -> dict[str, object]:
 
 def test_the_same_batch_processed_by_many_workers_has_one_effect(pg_runtime, clock):
     rt = pg_runtime
-    ids = store_only(rt, day(clock.now()))
+    ids = ev.store_only(rt, day(clock.now()))
     results = race([lambda: process_batch(rt.db, clock, rt.policies, list(ids))
                     for _ in range(WORKERS)])
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -116,10 +102,10 @@ def test_one_event_id_in_every_worker_batch_among_others(pg_runtime, clock):
     forever and apply the shared event once."""
     rt = pg_runtime
     t0 = clock.now()
-    process_batch(rt.db, clock, rt.policies, store_only(rt, day(t0)[:5]))
-    [shared] = store_only(rt, [ev.exception_reported("xs", t0, "XS", severity="critical")])
-    own = store_only(rt, [ev.exception_reported(f"x{i}", t0, f"X{i}", severity="critical")
-                          for i in range(WORKERS)])
+    process_batch(rt.db, clock, rt.policies, ev.store_only(rt, day(t0)[:5]))
+    [shared] = ev.store_only(rt, [ev.exception_reported("xs", t0, "XS", severity="critical")])
+    own = ev.store_only(rt, [ev.exception_reported(f"x{i}", t0, f"X{i}", severity="critical")
+                             for i in range(WORKERS)])
     batches = [[own[i], shared] if i % 2 else [shared, own[i]] for i in range(WORKERS)]
     results = race([lambda b=b: process_batch(rt.db, clock, rt.policies, b) for b in batches])
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -134,9 +120,9 @@ def test_the_same_fact_under_different_ids_at_once_has_one_effect(pg_runtime, cl
     """Two integrations report the same failure at the same moment, each to its own worker."""
     rt = pg_runtime
     t0 = clock.now()
-    process_batch(rt.db, clock, rt.policies, store_only(rt, day(t0)[:6]))
+    process_batch(rt.db, clock, rt.policies, ev.store_only(rt, day(t0)[:6]))
     failure = ev.failed("f", t0 + timedelta(minutes=4), reason="access")
-    ids = [store_only(rt, [dict(failure, id=f"f-{i}")], source=f"src{i}")[0]
+    ids = [ev.store_only(rt, [dict(failure, id=f"f-{i}")], source=f"src{i}")[0]
            for i in range(WORKERS)]
     results = race([lambda i=i: process_batch(rt.db, clock, rt.policies, [i]) for i in ids])
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -150,9 +136,9 @@ def test_the_same_fact_under_different_ids_at_once_has_one_effect(pg_runtime, cl
 def test_gaps_are_one_per_shift_even_when_callouts_race(pg_runtime, clock):
     rt = pg_runtime
     t0 = clock.now()
-    process_batch(rt.db, clock, rt.policies, store_only(rt, day(t0)[:2]))
+    process_batch(rt.db, clock, rt.policies, ev.store_only(rt, day(t0)[:2]))
     callout = ev.shift_callout("co", t0 + timedelta(minutes=6))
-    ids = [store_only(rt, [dict(callout, id=f"co-{i}")], source=f"src{i}")[0]
+    ids = [ev.store_only(rt, [dict(callout, id=f"co-{i}")], source=f"src{i}")[0]
            for i in range(WORKERS)]
     results = race([lambda i=i: process_batch(rt.db, clock, rt.policies, [i]) for i in ids])
     assert [r for r in results if isinstance(r, BaseException)] == []
@@ -164,7 +150,7 @@ def test_gaps_are_one_per_shift_even_when_callouts_race(pg_runtime, clock):
 def test_the_same_new_delivery_from_several_sources_at_once_is_created_once(pg_runtime, clock):
     rt = pg_runtime
     created = ev.delivery_created("c", clock.now())
-    ids = [store_only(rt, [dict(created, id=f"c-{i}")], source=f"src{i}")[0]
+    ids = [ev.store_only(rt, [dict(created, id=f"c-{i}")], source=f"src{i}")[0]
            for i in range(WORKERS)]
     results = race([lambda i=i: process_batch(rt.db, clock, rt.policies, [i]) for i in ids])
     errors = [r for r in results if isinstance(r, BaseException)]

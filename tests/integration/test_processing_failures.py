@@ -7,28 +7,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from doorstep.domain import Delivery, DeliveryStatus, Driver, Event, EventStatus, Route, Shift
-from doorstep.events.format import subject_of
-from doorstep.events.parse import parse_event
 from doorstep.events.processing import process_batch
-from doorstep.store import event_log
 from doorstep.store.tables import events, messages
 from tests import factories as ev
 
 
 def feed(runtime, *events_, source: str = "platform"):
     return [runtime.intake.accept(source, [e]) for e in events_]
-
-
-def store_only(runtime, raw_events, source: str = "platform") -> list[int]:
-    """Store events the way intake does, but enqueue nothing (a job lost before it ran)."""
-    rows = []
-    for raw in raw_events:
-        env, data = parse_event(raw)
-        rows.append({"source": source, "external_id": env.id, "type": env.type.value,
-                     "occurred_at": env.occurred_at, "received_at": runtime.clock.now(),
-                     "payload": env.data, "subject": subject_of(env.type, data)})
-    with runtime.db.transaction() as s:
-        return event_log.insert_new(s, rows)
 
 
 def load(runtime, event_id: int) -> Event:
@@ -130,7 +115,7 @@ def corrupt(runtime, event_id: int, payload: dict) -> None:
 
 def test_a_raising_event_fails_alone_and_the_rest_of_the_batch_is_applied(runtime, clock):
     t0 = clock.now()
-    ids = store_only(runtime, [
+    ids = ev.store_only(runtime, [
         ev.delivery_created("c1", t0, "D1"),
         ev.delivery_created("c2", t0, "D2", phone="+12125552002", line1="2 Main St"),
         ev.exception_reported("x", t0, "X1", severity="critical"),
@@ -153,7 +138,7 @@ def test_a_raising_event_fails_alone_and_the_rest_of_the_batch_is_applied(runtim
 
 def test_a_failed_event_is_retried_and_applied_once_repaired(runtime, clock):
     t0 = clock.now()
-    [good_payload_id] = store_only(runtime, [ev.delivery_created("c", t0)])
+    [good_payload_id] = ev.store_only(runtime, [ev.delivery_created("c", t0)])
     original = load(runtime, good_payload_id).payload
     corrupt(runtime, good_payload_id, {"nonsense": True})
     process_batch(runtime.db, clock, runtime.policies, [good_payload_id])
@@ -186,9 +171,9 @@ def test_unknown_ids_are_skipped(runtime, clock):
 
 def test_process_batch_returns_the_waiters_it_woke(runtime, clock):
     t0 = clock.now()
-    [waiting] = store_only(runtime, [ev.arrived("a", t0 + timedelta(minutes=1))])
+    [waiting] = ev.store_only(runtime, [ev.arrived("a", t0 + timedelta(minutes=1))])
     process_batch(runtime.db, clock, runtime.policies, [waiting])
     assert load(runtime, waiting).status is EventStatus.DEFERRED
-    [creator] = store_only(runtime, [ev.delivery_created("c", t0)])
+    [creator] = ev.store_only(runtime, [ev.delivery_created("c", t0)])
     assert process_batch(runtime.db, clock, runtime.policies, [creator]) == [waiting]
     assert load(runtime, waiting).status is EventStatus.DEFERRED  # woken, not yet run

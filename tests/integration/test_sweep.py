@@ -7,24 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from doorstep.domain import Delivery, DeliveryStatus, Event, EventStatus
-from doorstep.events.format import subject_of
-from doorstep.events.parse import parse_event
 from doorstep.jobs.tasks import sweep_lost_work
-from doorstep.store import event_log
 from doorstep.store.tables import events, messages
 from tests import factories as ev
-
-
-def store_only(runtime, raw_events, source: str = "platform") -> list[int]:
-    """What intake does up to the commit, without the enqueue: the job is lost."""
-    rows = []
-    for raw in raw_events:
-        env, data = parse_event(raw)
-        rows.append({"source": source, "external_id": env.id, "type": env.type.value,
-                     "occurred_at": env.occurred_at, "received_at": runtime.clock.now(),
-                     "payload": env.data, "subject": subject_of(env.type, data)})
-    with runtime.db.transaction() as s:
-        return event_log.insert_new(s, rows)
 
 
 def snapshot_events(runtime) -> dict[str, tuple]:
@@ -39,7 +24,7 @@ def past_the_interval(runtime) -> None:
 
 def test_the_sweep_processes_events_whose_job_was_lost(runtime, clock):
     t0 = clock.now()
-    ids = store_only(runtime, ev.lifecycle(t0)[:3] + [
+    ids = ev.store_only(runtime, ev.lifecycle(t0)[:3] + [
         ev.failed("f", t0 + timedelta(minutes=5))])
     assert {s for s, *_ in snapshot_events(runtime).values()} == {"stored"}
     past_the_interval(runtime)
@@ -51,7 +36,7 @@ def test_the_sweep_processes_events_whose_job_was_lost(runtime, clock):
 
 
 def test_the_sweep_waits_for_the_interval(runtime, clock):
-    store_only(runtime, [ev.delivery_created("c", clock.now())])
+    ev.store_only(runtime, [ev.delivery_created("c", clock.now())])
     clock.advance(timedelta(seconds=runtime.settings.sweep_interval_seconds - 1))
     assert sweep_lost_work(runtime) == 0  # its job may still be on its way
     assert snapshot_events(runtime)["c"][0] == "stored"
@@ -69,7 +54,7 @@ def test_the_sweep_leaves_settled_events_alone(runtime, clock):
     settled = snapshot_events(runtime)
     assert {k: v[0] for k, v in settled.items()} == {
         "c": "processed", "bad": "flagged", "x": "processed", "x-again": "ignored"}
-    [lost] = store_only(runtime, [ev.arrived("a", t0 + timedelta(minutes=1))])
+    [lost] = ev.store_only(runtime, [ev.arrived("a", t0 + timedelta(minutes=1))])
     past_the_interval(runtime)
     assert sweep_lost_work(runtime) == 1
     after = snapshot_events(runtime)
@@ -83,11 +68,11 @@ def test_the_sweep_leaves_settled_events_alone(runtime, clock):
 
 def test_the_sweep_retries_deferred_and_failed_events(runtime, clock):
     t0 = clock.now()
-    [broken] = store_only(runtime, [ev.delivery_created("c", t0)])
+    [broken] = ev.store_only(runtime, [ev.delivery_created("c", t0)])
     good_payload = snapshot_payload(runtime, broken)
     with runtime.db.transaction() as s:
         s.execute(sa.update(events).where(events.c.id == broken).values(payload={"x": 1}))
-    [waiter] = store_only(runtime, [ev.arrived("a", t0 + timedelta(minutes=1))])
+    [waiter] = ev.store_only(runtime, [ev.arrived("a", t0 + timedelta(minutes=1))])
     past_the_interval(runtime)
     assert sweep_lost_work(runtime) == 2
     assert {k: v[0] for k, v in snapshot_events(runtime).items()} == {
@@ -105,7 +90,7 @@ def test_the_sweep_retries_deferred_and_failed_events(runtime, clock):
 
 
 def test_an_event_that_keeps_failing_is_given_up_after_ten_tries(runtime, clock):
-    [broken] = store_only(runtime, [ev.delivery_created("c", clock.now())])
+    [broken] = ev.store_only(runtime, [ev.delivery_created("c", clock.now())])
     with runtime.db.transaction() as s:
         s.execute(sa.update(events).where(events.c.id == broken).values(payload={"x": 1}))
     past_the_interval(runtime)
