@@ -81,7 +81,7 @@ install-dev: $(DEV_STAMP)
 
 run: $(RUN_STAMP)
 	@echo ""
-	@echo "doorstep on http://$(HOST):$(PORT) — the dashboard will be at /dashboard, the API at /api/v1/"
+	@echo "doorstep on http://$(HOST):$(PORT) — it prints the dashboard's address and a login below"
 	@echo "(data in ./var; Ctrl-C stops it; 'make run' again continues where it left off)"
 	@echo ""
 	@exec $(VENV)/bin/doorstep serve --host '$(HOST)' --port '$(PORT)' $(RUN_ARGS)

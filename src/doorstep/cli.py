@@ -65,7 +65,17 @@ def serve(config: ConfigOpt = None, port: PortOpt = None, host: HostOpt = None,
         from doorstep.sim.demo import demo_feed
 
         feed = demo_feed(seed=seed, deliveries=deliveries, speed=speed, scenario=scenario)
-    run(settings, embedded_worker=True, feed=feed)
+    run(settings, embedded_worker=True, feed=feed,
+        announce=None if no_simulator else _announce_demo)
+
+
+def _announce_demo(rt: Any, base_url: str) -> None:
+    from doorstep.access.demo import ensure_demo_admin
+
+    email, password, kept = ensure_demo_admin(rt)
+    err.print(f"\n  Dashboard  {base_url}/today\n  Log in as  {email}\n  Password   {password}"
+              f"   (kept in {kept})\n  API        {base_url}/api/v1/  (tokens: doorstep tokens "
+              f"create --role dispatcher)\n", highlight=False, markup=False)
 
 
 @app.command()
@@ -153,8 +163,11 @@ def worker(config: ConfigOpt = None) -> None:
         raise typer.Exit(2) from None
 
 
-from doorstep.bench.cli import bench  # noqa: E402  (after the commands above, for --help order)
+from doorstep.access.cli import tokens, users  # noqa: E402  (after the commands above, for --help order)
+from doorstep.bench.cli import bench  # noqa: E402
 
+app.add_typer(users, name="users")
+app.add_typer(tokens, name="tokens")
 app.add_typer(bench, name="bench")
 
 

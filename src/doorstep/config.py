@@ -208,6 +208,8 @@ class Settings(BaseSettings):
     sweep_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     log_level: str = "INFO"
     log_format: Annotated[str, StringConstraints(pattern=r"^(json|console)$")] = "console"
+    # Behind a TLS-terminating proxy that does not pass the scheme on, say so here.
+    secure_cookies: bool = False
 
     @cached_property
     def operator(self) -> OperatorConfig:

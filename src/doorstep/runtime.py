@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,10 +63,15 @@ def generic_webhook_secret(settings: Settings) -> str:
     """The configured secret, or for a development machine one made once and kept in data_dir."""
     if settings.generic_webhook_secret is not None:
         return settings.generic_webhook_secret.get_secret_value()
-    path = Path(settings.data_dir) / "generic-webhook-secret"
+    return kept_secret(Path(settings.data_dir) / "generic-webhook-secret",
+                       lambda: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """A secret made once and kept in a file only its owner can read; later calls read it."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() + "\n"
+        secret = make() + "\n"
         try:  # made readable by its owner only from the start, never for a moment by others
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

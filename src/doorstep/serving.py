@@ -37,9 +37,11 @@ def prepare(settings: Settings, *, migrate: bool) -> Runtime:
     return rt
 
 
-def serve(settings: Settings, *, embedded_worker: bool, feed: Feed | None = None) -> None:
+def serve(settings: Settings, *, embedded_worker: bool, feed: Feed | None = None,
+          announce: Callable[[Runtime, str], None] | None = None) -> None:
     """uvicorn in the main thread; with `embedded_worker` the Huey consumer runs in threads of
-    this process; `feed` (the demo simulator) runs in a thread once the server listens."""
+    this process; `feed` (the demo simulator) runs in a thread once the server listens;
+    `announce` tells the person who started it where to go (and, for the demo, how to log in)."""
     rt = prepare(settings, migrate=embedded_worker)
     stop = threading.Event()
     consumer: list[EmbeddedConsumer] = []
@@ -63,6 +65,8 @@ def serve(settings: Settings, *, embedded_worker: bool, feed: Feed | None = None
             c.stop(graceful=True)
         rt.db.dispose()
 
+    if announce is not None:
+        announce(rt, base_url)
     app = create_app(rt, on_start=on_start, on_stop=on_stop)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))

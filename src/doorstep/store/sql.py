@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 
@@ -23,3 +24,20 @@ def insert_for(session: Session) -> Callable[[sa.Table], postgresql.Insert | sql
     """The dialect's own `insert` (for ON CONFLICT): PostgreSQL's, else SQLite's."""
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class epoch_seconds(sa.sql.expression.FunctionElement[int]):  # noqa: N801 - reads as a function
+    """Whole seconds since 1970 of a UTC datetime column, on either engine (for time buckets)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor(extract(epoch from {compiler.process(element.clauses, **kw)})) AS BIGINT)"

@@ -1,4 +1,4 @@
-"""GET /healthz, /readyz (and / , /status.json) over real HTTP, including when a dependency is down."""
+"""GET /healthz, /readyz (and /) over real HTTP, including when a dependency is down."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from tests.integration.http.processes import (
     pg_url_for,
     signed,
     statuses,
-    wait_for_status,
 )
 
 
@@ -48,19 +47,15 @@ def test_readyz_answers_200_with_its_checks(server: Server) -> None:
     assert body["checks"]["queue"].startswith("ok (")
 
 
-def test_status_json_and_home_page_show_the_figures(server: Server) -> None:
-    event = delivery_event()
-    payload = encode(event)
-    assert server.post(payload, signed(payload)).status_code == 202
-    wait_for_status(server.db, [event["id"]], "processed")
+def test_the_home_page_leads_to_today_and_today_to_the_login(server: Server) -> None:
+    home = server.client.get("/", follow_redirects=False)
+    today = server.client.get("/today", follow_redirects=False)
+    login = server.client.get(today.headers["location"])
 
-    figures = server.client.get("/status.json").json()
-    home = server.client.get("/")
-
-    assert figures["events"].get("processed", 0) >= 1
-    assert figures["deliveries"].get("pending", 0) >= 1
-    assert home.status_code == 200 and "text/html" in home.headers["content-type"]
-    assert "Brightline Last Mile (demo)" in home.text
+    assert (home.status_code, home.headers["location"]) == (303, "/today")
+    assert (today.status_code, today.headers["location"]) == (303, "/login?next=/today")
+    assert login.status_code == 200 and "text/html" in login.headers["content-type"]
+    assert "Brightline Last Mile (demo)" in login.text and 'name="password"' in login.text
 
 
 def _readyz(service: Service) -> httpx.Response:

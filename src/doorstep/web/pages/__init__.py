@@ -1,0 +1,1 @@
+"""The dashboard's pages: server-rendered HTML, live parts refreshed by HTMX."""
