@@ -28,6 +28,8 @@
     });
   }
 
+  // htmx:load fires for the page and for every part HTMX swaps in, on the new elements (which
+  // are in the document, unlike the ones an outerHTML swap replaced).
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
-  document.addEventListener("htmx:afterSettle", function (evt) { drawCharts(evt.target); });
+  document.addEventListener("htmx:load", function () { drawCharts(document); });
 })();
