@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 from doorstep.store.db import Database
@@ -82,6 +84,7 @@ def test_the_demo_feed_continues_where_it_stopped(tmp_path: Path) -> None:
     args = ["serve", "--deliveries", "200", "--speed", "3000"]
     server = Service(args, env, tmp_path, port=free_port()).start()
     server.wait_healthy()
+    password = demo_login_works(server)
     deadline = time.monotonic() + 60
     while stored_events(url) < 100 and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -101,4 +104,22 @@ def test_the_demo_feed_continues_where_it_stopped(tmp_path: Path) -> None:
     while "resuming at" not in server.log() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert f"resuming at {saved[0].value}" in server.log()
+    assert demo_login_works(server) == password  # the same login, run after run
     server.stop()
+
+
+def demo_login_works(server: Service) -> str:
+    """The demo prints the dashboard's address and a login; the login opens the dashboard."""
+    log = server.log()
+    assert f"Dashboard  {server.base_url}/today" in log
+    email = re.findall(r"Log in as  (\S+)", log)[-1]
+    password = re.findall(r"Password   (\S+)", log)[-1]
+    with httpx.Client(base_url=server.base_url, timeout=30.0) as c:
+        form = c.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        answer = c.post("/login", data={"email": email, "password": password,
+                                        "csrf_token": csrf.group(1), "next": "/today"})
+        assert answer.status_code == 303
+        assert c.get("/today").status_code == 200
+    return password
