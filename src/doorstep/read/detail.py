@@ -19,6 +19,7 @@ from doorstep.store.tables import (
     events,
     markets,
     messages,
+    recipients,
     routes,
     shippers,
     stops,
@@ -39,6 +40,7 @@ class DeliveryDetail:
     delivery: Any
     shipper_name: str
     market: Any
+    recipient: Any
     timeline: list[TimelineEntry]
 
 
@@ -85,7 +87,10 @@ def delivery_detail(s: Session, delivery_id: str, who: Principal) -> DeliveryDet
     entries.sort(key=lambda e: (e.at, e.kind))
     shipper_name = s.scalar(sa.select(shippers.c.name).where(shippers.c.id == row.shipper_id))
     market = s.execute(sa.select(markets).where(markets.c.id == row.market_id)).one()
-    return DeliveryDetail(row, shipper_name or row.shipper_id, market, entries)
+    recipient = s.execute(sa.select(recipients.c.name, recipients.c.phone, recipients.c.email,
+                                    recipients.c.language)
+                          .where(recipients.c.id == row.recipient_id)).first()
+    return DeliveryDetail(row, shipper_name or row.shipper_id, market, recipient, entries)
 
 
 @dataclass
