@@ -72,7 +72,9 @@ def resolve(s: Session, secret: str, now: datetime) -> ApiToken | None:
     return _token(row) if row else None
 
 
+def touch_due(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
+
+
 def touch(s: Session, token: ApiToken, now: datetime) -> None:
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
-        s.execute(api_tokens.update().where(api_tokens.c.id == token.id)
-                  .values(last_used_at=now))
+    s.execute(api_tokens.update().where(api_tokens.c.id == token.id).values(last_used_at=now))

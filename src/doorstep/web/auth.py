@@ -56,12 +56,14 @@ def identify(rt: Runtime, request: Request) -> Visitor | None:
     now = rt.clock.now()
     bearer = _bearer(request)
     if bearer is not None:
-        with rt.db.transaction() as s:
+        with rt.db.reading() as s:
             token = api_tokens.resolve(s, bearer, now)
-            if token is None:
-                return None
-            api_tokens.touch(s, token, now)
-            return Visitor(token.principal())
+        if token is None:
+            return None
+        if api_tokens.touch_due(token, now):  # a write at most once a minute per token
+            with rt.db.transaction() as s:
+                api_tokens.touch(s, token, now)
+        return Visitor(token.principal())
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
