@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from doorstep import __version__
 from doorstep.runtime import Runtime, generic_webhook_secret
 from doorstep.web import auth, health, webhooks_generic
+from doorstep.web.api import create_api
 from doorstep.web.pages import detail, login, today
 from doorstep.web.templating import templates
 
@@ -96,6 +97,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
     app.include_router(login.router(rt))
     app.include_router(today.router(rt))
     app.include_router(detail.router(rt))
+    app.mount("/api/v1", create_api(rt))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
