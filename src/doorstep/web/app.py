@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -83,6 +85,17 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
                                     "nav_markets": []},
             status_code=exc.status_code, headers=headers)
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_machine_path(request.url.path):
+            return await request_validation_exception_handler(request, exc)
+        names = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")}))
+        return templates.TemplateResponse(
+            request, "error.html", {"visitor": None, "operator_name": rt.operator.operator.name,
+                                    "status": 422, "nav_markets": [],
+                                    "detail": f"Not a valid value for: {names}."},
+            status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
