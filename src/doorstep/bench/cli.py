@@ -71,5 +71,38 @@ def day(
         bench_day.render(result, Console())
 
 
+@bench.command()
+def dashboard(
+    deliveries: Annotated[int, typer.Option(min=1, help="Deliveries in the simulated day.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="The simulated day's seed (and the ids drawn).")] = 7,
+    requests: Annotated[int, typer.Option(min=1, help="Requests to send to each endpoint.")] = 200,
+    concurrency: Annotated[int, typer.Option(min=1, help="Concurrent keep-alive connections.")] = 4,
+    database_url: Annotated[str | None, typer.Option(
+        help="A database already holding the simulated day of 2026-11-24 (nothing is "
+             "simulated). Default: a fresh SQLite file in a temporary directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """p50/p95/p99 of the Today, detail and API pages on a simulated day, beside /healthz."""
+    from doorstep.bench import dashboard as bench_dashboard
+    from doorstep.bench.ingest import BenchError
+
+    err = Console(stderr=True)
+    try:
+        result = bench_dashboard.run(deliveries=deliveries, seed=seed, requests=requests,
+                                     concurrency=concurrency, database_url=database_url,
+                                     console=err)
+    except BenchError as e:
+        err.print(Text("bench dashboard failed: ", style="red") + Text(str(e)))
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        bench_dashboard.render(result, Console())
+    if not result["ok"]:
+        err.print(Text("bench dashboard failed: not every answer was a 200 (endpoints and "
+                       "statuses above; failed_endpoints in --json)", style="red"))
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     bench()
