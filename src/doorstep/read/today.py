@@ -109,14 +109,14 @@ def hourly(s: Session, market_id: str, tz: str, day: date,
            who: Principal) -> list[tuple[int, int, int]]:
     start, end = day_bounds(day, tz)
     bucket = (epoch_seconds(attempts.c.occurred_at) // BUCKET).label("bucket")
+    # From the day's deliveries in the market (an index) to their attempts (an index), rather
+    # than from every attempt of the day to its delivery: a few times faster on a busy day.
     stmt = (sa.select(bucket, attempts.c.outcome, sa.func.count())
-            .join(deliveries, deliveries.c.id == attempts.c.delivery_id)
-            .where(attempts.c.occurred_at >= start, attempts.c.occurred_at < end,
-                   deliveries.c.market_id == market_id)
+            .select_from(deliveries)
+            .join(attempts, attempts.c.delivery_id == deliveries.c.id)
+            .where(*_deliveries_where(market_id, day, who),
+                   attempts.c.occurred_at >= start, attempts.c.occurred_at < end)
             .group_by(bucket, attempts.c.outcome))
-    shipper = who.shipper_scope()
-    if shipper is not None:
-        stmt = stmt.where(deliveries.c.shipper_id == shipper)
     zone = ZoneInfo(tz)
     per_hour: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for b, outcome, n in s.execute(stmt):
