@@ -12,8 +12,10 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from doorstep.store import event_log
 from doorstep.store.db import Database
-from doorstep.store.tables import cursors, events
+from doorstep.store.sql import count_by
+from doorstep.store.tables import cursors, deliveries, events
 from tests.integration.http.processes import Service, doorstep_bin, doorstep_env, free_port
 
 SETTLED = {"processed", "ignored"}
@@ -63,17 +65,19 @@ def test_simulate_feeds_a_running_doorstep_over_http(tmp_path: Path) -> None:
         figures = simulate(tmp_path, "--deliveries", "150", "--target", server.base_url,
                            env=env)
         assert figures["events_sent"] == figures["simulated"]["events"]
+        db = Database(url)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the embedded worker processes what was accepted
-            status = json.loads(subprocess.run(
-                ["curl", "-s", server.base_url + "/status.json"], capture_output=True,
-                text=True, check=True).stdout)
-            if sum(status["events"].values()) == figures["events_sent"] and \
-                    set(status["events"]) <= SETTLED:
+            with db.reading() as s:
+                settled = event_log.count_by_status(s)
+                by_status = count_by(s, deliveries.c.status)
+            if sum(settled.values()) == figures["events_sent"] and set(settled) <= SETTLED:
                 break
             time.sleep(0.2)
-        assert sum(status["deliveries"].values()) == 150
-        assert status["deliveries"].get("delivered", 0) == figures["simulated"]["delivered"]
+        db.dispose()
+        assert set(settled) <= SETTLED, settled
+        assert sum(by_status.values()) == 150
+        assert by_status.get("delivered", 0) == figures["simulated"]["delivered"]
     finally:
         server.stop()
 

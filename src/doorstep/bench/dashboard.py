@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,6 +65,7 @@ from doorstep.bench.ingest import (
     tail,
 )
 from doorstep.bench.load import percentile
+from doorstep.clock import SystemClock
 
 DAY = date(2026, 11, 24)
 MARKET = "nyc"
@@ -154,7 +155,7 @@ def make_credentials(url: str) -> Credentials:
     from doorstep.domain.access import Role
     from doorstep.store.db import Database
 
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     run = secrets.token_hex(4)
     password = secrets.token_urlsafe(18)
     db = Database(url)
@@ -228,7 +229,7 @@ def day_facts(url: str, seed: int, sample: int) -> DayFacts:
     def draw(ids: list[str]) -> list[str]:
         return [rng.choice(ids) for _ in range(sample)] if ids else []
 
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     days = sorted({now.astimezone(ZoneInfo(z)).date().isoformat() for z in zones})
     return DayFacts(deliveries, events, on_day, draw(delivery_ids), draw(route_ids), days)
 
