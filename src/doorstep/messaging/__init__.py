@@ -1,0 +1,1 @@
+"""Messaging: the outbox, channels, templates, consent and quiet hours, reply understanding."""
