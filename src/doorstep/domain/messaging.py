@@ -91,6 +91,10 @@ class Message:
     provider_id: str | None = None
     suppressed_reason: SuppressionReason | None = None
     error_code: str | None = None
+    expires_at: datetime | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
+    segments: int | None = None
 
     def move(self, target: MessageStatus, at: datetime) -> None:
         MESSAGE_LIFECYCLE.check(self.status, target)

@@ -48,6 +48,7 @@ def queue_message(session: Session, action: QueueMessage, now: datetime,
         "market_id": action.market_id, "recipient_id": action.recipient_id,
         "driver_id": action.driver_id, "subject_type": action.subject_type,
         "subject_id": action.subject_id, "event_id": event_id, "send_after": action.send_after,
+        "expires_at": action.expires_at,
     }
     result = session.execute(insert(messages).values(row)
                              .on_conflict_do_nothing(index_elements=["dedup_key"]))

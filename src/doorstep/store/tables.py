@@ -305,6 +305,12 @@ messages = sa.Table(
     sa.Column("provider_id", sa.String(64), index=True),
     sa.Column("suppressed_reason", enum_column(SuppressionReason)),
     sa.Column("error_code", sa.String(32)),
+    # After this moment the message no longer matters (a reach-out after the redelivery cut-off):
+    # it is suppressed rather than sent late.
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("segments", sa.Integer),
     sa.Index(None, "status", "send_after"),
     sa.Index(None, "subject_type", "subject_id"),
     sa.Index(None, "created_at"),
@@ -397,4 +403,37 @@ login_failures = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("first_at", UTCDateTime, nullable=False),
     sa.Column("last_at", UTCDateTime, nullable=False),
+)
+
+
+# --- messaging --------------------------------------------------------------------------
+
+# Every try to hand a message to its provider, whatever came of it.
+message_attempts = sa.Table(
+    "message_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("message_id", ID, sa.ForeignKey("messages.id"), nullable=False, index=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("outcome", sa.String(32)),  # sent | transient | permanent | unknown | reconciled
+    sa.Column("provider_id", sa.String(64)),
+    sa.Column("error_code", sa.String(32)),
+    sa.Column("detail", sa.String(400)),
+    sa.UniqueConstraint("message_id", "number"),
+)
+
+# Consent changes, newest last: the latest row for (channel, address, sender) is in force.
+# `sender` is the number or service that was told STOP; "*" means every sender of the operator.
+consent_changes = sa.Table(
+    "consent_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", enum_column(Channel), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("sender", sa.String(320), nullable=False),
+    sa.Column("opted_out", sa.Boolean, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),  # reply | keyword | carrier | person
+    sa.Column("detail", sa.String(400)),
+    sa.Index(None, "channel", "address", "id"),
 )

@@ -36,6 +36,7 @@ class QueueMessage:
     recipient_id: str | None = None
     driver_id: str | None = None
     send_after: datetime | None = None
+    expires_at: datetime | None = None  # too late to matter after this: suppressed, not sent
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Channels: one small interface, a real, a development and a test face for each."""
