@@ -22,6 +22,7 @@ from doorstep.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATOR_FILE = ROOT / "doorstep.toml"
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("DOORSTEP_TEST_PG_URL")
 REDIS_URL = os.environ.get("DOORSTEP_TEST_REDIS_URL")
@@ -81,7 +82,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 def make_settings(tmp_path: Path, db_url: str, **extra: object) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path / "var", config_file=OPERATOR_FILE,
                     generic_webhook_secret="whsec_" + "dGVzdC1zZWNyZXQtZm9yLWRvb3JzdGVwLXRlc3RzISE=",
-                    **extra)  # type: ignore[arg-type]
+                    **{"twilio_auth_token": TWILIO_AUTH_TOKEN, **extra})  # type: ignore[arg-type]
 
 
 @pytest.fixture

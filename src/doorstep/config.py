@@ -210,6 +210,14 @@ class Settings(BaseSettings):
     log_format: Annotated[str, StringConstraints(pattern=r"^(json|console)$")] = "console"
     # Behind a TLS-terminating proxy that does not pass the scheme on, say so here.
     secure_cookies: bool = False
+    # The address the outside world reaches this service at (provider callbacks, signatures).
+    public_url: str | None = None
+    # Where messages go: "development" keeps them in the dashboard; "live" sends them.
+    messaging: Annotated[str, StringConstraints(pattern=r"^(development|live)$")] = "development"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_base_url: str | None = None  # a fake or a regional endpoint; default Twilio's own
+    twilio_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
 
     @cached_property
     def operator(self) -> OperatorConfig:

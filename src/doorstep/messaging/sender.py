@@ -203,7 +203,7 @@ def reconcile(db: Database, channels: Channels, now: Callable[[], datetime],
         c = Claimed(Outgoing(row.id, row.to_addr or "", row.from_addr, row.body or ""),
                     Channel(row.channel), int(row.attempts))
         try:
-            found = channels(c.channel).find(c.outgoing)
+            found = channels(c.channel).find(c.outgoing, row.status_at)
         except Exception:
             log.warning("cannot reconcile message %s now; trying later", row.id)
             continue

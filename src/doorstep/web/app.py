@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from doorstep import __version__
 from doorstep.runtime import Runtime, generic_webhook_secret
-from doorstep.web import auth, health, webhooks_generic
+from doorstep.web import auth, health, webhooks_generic, webhooks_twilio
 from doorstep.web.api import create_api
 from doorstep.web.pages import detail, login, today
 from doorstep.web.templating import templates
@@ -107,6 +107,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
 
     app.include_router(health.router(rt))
     app.include_router(webhooks_generic.router(rt, generic_webhook_secret(rt.settings)))
+    app.include_router(webhooks_twilio.router(rt))
     app.include_router(login.router(rt))
     app.include_router(today.router(rt))
     app.include_router(detail.router(rt))

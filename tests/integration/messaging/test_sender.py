@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ class ScriptedChannel:
         self.provider[message.message_id] = answer
         return answer
 
-    def find(self, message: Outgoing) -> Accepted | None:
+    def find(self, message: Outgoing, since: datetime) -> Accepted | None:
         return self.provider.get(message.message_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -53,6 +54,7 @@ class Channel(Protocol):
 
     def send(self, message: Outgoing) -> Accepted: ...
 
-    def find(self, message: Outgoing) -> Accepted | None:
-        """After an unknown outcome: the message if the provider has it, else None."""
+    def find(self, message: Outgoing, since: datetime) -> Accepted | None:
+        """After an unknown outcome: the message if the provider has one made since `since`
+        (when the attempt began), else None."""
         ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from doorstep.messaging.channels.base import Accepted, Outgoing
 
@@ -17,5 +18,5 @@ class ConsoleChannel:
                  message.message_id, len(message.body))
         return Accepted(provider_id=f"dev-{message.message_id}")
 
-    def find(self, message: Outgoing) -> Accepted | None:
+    def find(self, message: Outgoing, since: datetime) -> Accepted | None:
         return Accepted(provider_id=f"dev-{message.message_id}")

@@ -1,0 +1,68 @@
+"""POST /webhooks/twilio/status: Twilio's delivery receipts, signature verified, applied once."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from twilio.request_validator import RequestValidator
+
+from doorstep.messaging import receipts
+from doorstep.runtime import Runtime
+from doorstep.web.body import read_limited
+
+log = logging.getLogger(__name__)
+
+
+def signed_url(rt: Runtime, request: Request) -> str:
+    """The URL Twilio signed: the public one it was given, with the query as it was sent."""
+    if not rt.settings.public_url:
+        return str(request.url)
+    query = request.url.query
+    return rt.settings.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+
+
+async def verified_form(rt: Runtime, request: Request) -> dict[str, str]:
+    token = rt.settings.twilio_auth_token
+    if token is None:
+        raise HTTPException(503, "Twilio is not configured (DOORSTEP_TWILIO_AUTH_TOKEN)")
+    body = await read_limited(request, rt.settings.max_body_bytes)
+    try:
+        params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        raise HTTPException(400, "the form is not UTF-8") from None
+    signature = request.headers.get("x-twilio-signature", "")
+    if not signature or not RequestValidator(token.get_secret_value()).validate(
+            signed_url(rt, request), params, signature):
+        log.warning("Twilio webhook refused on %s: bad or missing signature", request.url.path)
+        raise HTTPException(401, "the X-Twilio-Signature does not match")
+    return params
+
+
+def router(rt: Runtime) -> APIRouter:
+    api = APIRouter(include_in_schema=False)
+
+    @api.post("/webhooks/twilio/status")
+    async def status(request: Request) -> Response:
+        params = await verified_form(rt, request)
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        state = params.get("MessageStatus") or params.get("SmsStatus")
+        if not sid or not state:
+            raise HTTPException(400, "MessageSid and MessageStatus are required")
+        receipt = receipts.Receipt(
+            provider_id=sid[:64], status=state.lower()[:32],
+            error_code=(params.get("ErrorCode") or None), message_id=request.query_params.get("m"),
+            sender=params.get("From"), to=params.get("To"), params=params)
+
+        def apply() -> receipts.Outcome:
+            with rt.db.transaction() as s:
+                return receipts.apply(s, "twilio", receipt, rt.clock.now())
+
+        outcome = await run_in_threadpool(apply)
+        if not outcome.known:
+            log.warning("Twilio receipt for an unknown message %s: kept and flagged", sid)
+        return Response(status_code=200)
+
+    return api
