@@ -1,0 +1,519 @@
+"""A local fake of Twilio's Messages API that the real `twilio` SDK talks to (contract §12).
+
+    with FakeTwilio(inbound_url="http://127.0.0.1:8000/webhooks/twilio/sms") as fake:
+        client = fake.client(timeout=5)          # or Client(...); client.api.base_url = fake.url
+        fake.script("+15558675310", outcome="undelivered", error_code=30003)
+        msg = client.messages.create(to="+15558675310", from_="+15005550006", body="Hi",
+                                     status_callback="http://127.0.0.1:8000/webhooks/twilio/status")
+        fake.deliver_all()                       # signed callbacks: sending, sent, undelivered
+        fake.send_inbound("+15558675310", "+15005550006", "STOP")   # signed, to inbound_url
+        fake.fail_next(status=500, created=True) # the next create happens, the caller sees 500
+
+Nothing moves by itself: `advance()` moves every message one status on and posts the callbacks
+that causes; `deliver_all()` runs them to the end. `run_in_background()` does `advance()` on a
+timer for the demo. The rules live in `twilio_state.py`; this module is the HTTP side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import random
+import socket
+import threading
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import httpx
+import phonenumbers
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+
+from doorstep.clock import Clock, SystemClock
+from doorstep.sim.fakes.twilio_state import (
+    API_VERSION,
+    DEFAULT_REPLIES,
+    Callback,
+    FakeMessage,
+    Fault,
+    KeywordKind,
+    Outcome,
+    Service,
+    TwilioError,
+    TwilioState,
+)
+from doorstep.sim.fakes.twilio_state import Route as FaultRoute
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """`X-Twilio-Signature` for a form POST (§6), computed by the SDK's own validator."""
+    return str(RequestValidator(auth_token).compute_signature(url, params))
+
+
+@dataclass
+class CallbackOptions:
+    """How status callbacks are delivered. `duplicate`: chance (0-1) that a callback is sent a
+    second time with the same idempotency token; `shuffle`: each batch in random order (so a
+    late `sent` can follow `delivered`); `retries`: retries after a failed connection (Twilio's
+    `rc`, default 1)."""
+
+    duplicate: float = 0.0
+    shuffle: bool = False
+    idempotency_token: bool = True
+    retries: int = 1
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One POST the fake made (a status callback or an inbound message)."""
+
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    status_code: int | None
+    error: str | None = None
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What `send_inbound` did: the stored inbound message, the default keyword it matched, our
+    webhook's answer (None when no URL), and the replies Twilio queued (keyword confirmation,
+    TwiML `<Message>`s). `error` is set as Twilio's debugger would (11200, or 21610 for a
+    reply to an opted-out recipient)."""
+
+    message: FakeMessage
+    keyword: KeywordKind | None
+    status_code: int | None
+    twiml: str | None
+    replies: list[FakeMessage] = field(default_factory=list)
+    error: str | None = None
+
+
+class FakeTwilio:
+    def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None,
+                 clock: Clock | None = None, seed: int | None = None, host: str = "127.0.0.1",
+                 port: int = 0, inbound_url: str | None = None,
+                 callbacks: CallbackOptions | None = None, auto_replies: bool = True,
+                 emit_sending: bool = True, owned_numbers: Iterable[str] | None = None) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.account_sid = account_sid or f"AC{self._rng.getrandbits(128):032x}"
+        self.auth_token = auth_token or f"{self._rng.getrandbits(128):032x}"
+        self.clock: Clock = clock or SystemClock()
+        self.state = TwilioState(self.account_sid, self.clock,
+                                 random.Random(self._rng.getrandbits(64)),
+                                 emit_sending=emit_sending, owned_numbers=owned_numbers)
+        self.callbacks = callbacks or CallbackOptions()
+        self.inbound_url = inbound_url
+        self.auto_replies = auto_replies
+        self._inbound_urls: dict[str, str] = {}
+        self._api_keys: dict[str, str] = {}
+        self._deliveries: list[Delivery] = []
+        self._host, self._port = host, port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._background: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._http: httpx.Client | None = None
+        self._sock: socket.socket | None = None
+        self.url = ""
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        sock.listen(128)
+        self._sock = sock
+        port = sock.getsockname()[1]
+        self.url = f"http://{self._host}:{port}"
+        self._http = httpx.Client(trust_env=False)
+        self._stopping.clear()
+        self._server = uvicorn.Server(uvicorn.Config(
+            build_app(self), log_config=None, access_log=False, lifespan="off",
+            timeout_graceful_shutdown=2))
+        server = self._server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="fake-twilio", daemon=True)
+        self._thread.start()
+        ready = threading.Event()
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if server.started or not self._thread.is_alive():
+                break
+            ready.wait(0.01)
+        if not server.started:
+            self.stop()
+            raise RuntimeError("the fake Twilio server did not start")
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.state.release_faults()
+        if self._background is not None:
+            self._background.join(STOP_TIMEOUT)
+            self._background = None
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+            self._thread = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client(self, timeout: float = 5.0) -> Any:
+        """A real `twilio.rest.Client` pointed at this fake (§1.3 option A). Keep TWILIO_EDGE
+        and TWILIO_REGION unset: the SDK would rewrite the host."""
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        client = Client(self.account_sid, self.auth_token,
+                        http_client=TwilioHttpClient(timeout=timeout))
+        client.api.base_url = self.url
+        return client
+
+    # ---- configuration --------------------------------------------------------------------------
+
+    def add_api_key(self) -> tuple[str, str]:
+        """An `SK...` key and its secret, accepted as Basic auth for this account."""
+        sid, secret = self.state.new_sid("SK"), self.state.new_sid("")
+        self._api_keys[sid] = secret
+        return sid, secret
+
+    def add_service(self, sid: str | None = None, *, senders: Sequence[str] = (),
+                    inbound_url: str | None = None, status_callback: str | None = None,
+                    advanced_opt_out: bool = False) -> str:
+        """A Messaging Service: its sender pool, inbound URL, default status callback, and
+        whether Advanced Opt-Out adds `OptOutType` to inbound keyword messages."""
+        sid = sid or self.state.new_sid("MG")
+        self.state.add_service(Service(sid, list(senders), inbound_url, status_callback,
+                                       advanced_opt_out))
+        return sid
+
+    def set_inbound_url(self, number: str, url: str) -> None:
+        """Where inbound messages to our `number` are posted (else the service's, else the
+        fake's `inbound_url`)."""
+        self._inbound_urls[number] = url
+
+    def script(self, to: str, outcome: Outcome = "delivered",
+               error_code: int | None = None) -> None:
+        """What happens to every later message to `to`: `delivered` (default), `sent` (no
+        receipt ever), `undelivered` / `failed` with `error_code` in the callback (defaults
+        30003 / 30006), or `invalid`: create is refused with 400 and `error_code` (default
+        21211; 21614, 21612, 21408 ...). Twilio's magic test numbers (+1500555000x) also work."""
+        self.state.script(to, outcome, error_code)
+
+    def unscript(self, to: str) -> None:
+        self.state.unscript(to)
+
+    def fail_next(self, status: int = 500, *, code: int | None = None, created: bool = False,
+                  route: FaultRoute = "create", times: int = 1, delay: float = 0.0) -> None:
+        """The next `times` requests of `route` fail with `status` (429 gets code 20429 and is
+        never processed). `created=True`: the request is carried out first (the message exists
+        and progresses) and the caller still sees the failure — an unknown outcome."""
+        created = created and status != 429
+        self.state.add_fault(Fault(route, status, code, created, delay, times))
+
+    def stall_next(self, seconds: float, *, created: bool = True,
+                   route: FaultRoute = "create", times: int = 1) -> None:
+        """The next request of `route` is answered only after `seconds` (or `release()` or
+        `stop()`): beyond a client timeout. `created=True` stores the message before stalling;
+        `created=False` stalls and then answers 503 without storing it."""
+        status = None if created else 503
+        self.state.add_fault(Fault(route, status, None, created, seconds, times))
+
+    def release(self) -> None:
+        """Let every stalled request answer now."""
+        self.state.release_faults()
+
+    def opt_out(self, recipient: str, sender: str) -> None:
+        """As if `recipient` had texted STOP to `sender` (a number or an MG sid)."""
+        self.state.set_opted_out(recipient, sender, True)
+
+    def opt_in(self, recipient: str, sender: str) -> None:
+        self.state.set_opted_out(recipient, sender, False)
+
+    def is_opted_out(self, recipient: str, sender: str) -> bool:
+        if sender.startswith("MG"):
+            return self.state.is_opted_out(recipient, None, sender)
+        return self.state.is_opted_out(recipient, sender, None)
+
+    # ---- inspection --------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[FakeMessage]:
+        """Every message (outbound, replies, inbound), oldest first, as copies."""
+        return self.state.snapshot()
+
+    def message(self, sid: str) -> FakeMessage:
+        return self.state.fetch(sid, sid)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every POST made so far (callbacks and inbound), in order."""
+        with self._lock:
+            return list(self._deliveries)
+
+    # ---- driving -----------------------------------------------------------------------------
+
+    def advance(self, sid: str | None = None) -> list[Delivery]:
+        """Move every message (or `sid`) one status on; post the callbacks that are due."""
+        return self._deliver(self.state.advance(sid))
+
+    def deliver_all(self, max_rounds: int = 20) -> list[Delivery]:
+        """Advance until no message can move, then post all the callbacks of the run as one
+        batch (so `shuffle` can put one message's statuses out of order)."""
+        due: list[Callback] = []
+        for _ in range(max_rounds):
+            if not self.state.has_steps():
+                break
+            due.extend(self.state.advance())
+        return self._deliver(due)
+
+    def run_in_background(self, interval: float = 1.0) -> None:
+        """`advance()` every `interval` seconds until `stop()` — for the demo, not for tests."""
+        if self._background is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                self.advance()
+
+        self._background = threading.Thread(target=loop, name="fake-twilio-progress",
+                                            daemon=True)
+        self._background.start()
+
+    def send_inbound(self, from_: str, to: str, body: str, url: str | None = None, *,
+                     media_urls: Sequence[str] = ()) -> InboundResult:
+        """A consumer `from_` texts our number `to`: Twilio applies its default keywords,
+        queues its confirmation, POSTs the signed §5 parameters to our webhook and sends the
+        TwiML `<Message>` replies it gets back."""
+        message, keyword = self.state.receive(from_, to, body, media_urls)
+        service = self.state.service_of_number(to)
+        replies: list[FakeMessage] = []
+        if self.auto_replies and keyword is not None and not (
+                keyword == "HELP" and self.state.is_opted_out(from_, to, None)):
+            replies.append(self.state.reply(to, from_, DEFAULT_REPLIES[keyword],
+                                            keyword_reply=True))
+        params = self._inbound_params(message, keyword, service)
+        target = url or (service.inbound_url if service else None) or self._inbound_urls.get(
+            to) or self.inbound_url
+        if target is None:
+            return InboundResult(message, keyword, None, None, replies)
+        delivery = self._post(target, params, None)
+        if delivery.status_code is None or not 200 <= delivery.status_code < 300:
+            return InboundResult(message, keyword, delivery.status_code, delivery.body, replies,
+                                 f"11200: {delivery.error or delivery.status_code}")
+        error = None
+        try:
+            for reply_to, sender, text, callback in _twiml_messages(delivery.body, from_, to):
+                try:
+                    replies.append(self.state.reply(sender, reply_to, text,
+                                                    status_callback=callback))
+                except TwilioError as e:
+                    error = f"{e.code}: {e.message}"
+        except ElementTree.ParseError as e:
+            error = f"12100: the response is not TwiML ({e})"
+        return InboundResult(message, keyword, delivery.status_code, delivery.body, replies,
+                             error)
+
+    # ---- posting -----------------------------------------------------------------------------
+
+    def _inbound_params(self, message: FakeMessage, keyword: KeywordKind | None,
+                        service: Service | None) -> dict[str, str]:
+        params = {
+            "AccountSid": self.account_sid, "ApiVersion": API_VERSION, "Body": message.body,
+            "From": message.from_ or "", "To": message.to, "MessageSid": message.sid,
+            "SmsSid": message.sid, "SmsMessageSid": message.sid,
+            "NumMedia": message.num_media, "NumSegments": message.num_segments,
+            "SmsStatus": "received",
+        }
+        for side, number in (("From", message.from_), ("To", message.to)):
+            country = _country(number or "")
+            if country:
+                params[f"{side}Country"] = country
+        for i, media in enumerate(message.media_urls):
+            params[f"MediaUrl{i}"] = media
+            params[f"MediaContentType{i}"] = "image/jpeg"
+        if service is not None:
+            params["MessagingServiceSid"] = service.sid
+            if service.advanced_opt_out and keyword is not None:
+                params["OptOutType"] = keyword
+        return params
+
+    def _deliver(self, due: list[Callback]) -> list[Delivery]:
+        with self._lock:
+            batch: list[Callback] = []
+            for cb in due:
+                batch.append(cb)
+                if self.callbacks.duplicate and self._rng.random() < self.callbacks.duplicate:
+                    batch.append(cb)
+            if self.callbacks.shuffle:
+                self._rng.shuffle(batch)
+        token = self.callbacks.idempotency_token
+        return [self._post(cb.url, cb.params, cb.token if token else None) for cb in batch]
+
+    def _post(self, url: str, params: dict[str, str], token: str | None) -> Delivery:
+        headers = {"X-Twilio-Signature": twilio_signature(self.auth_token, url, params),
+                   "User-Agent": "TwilioProxy/1.1"}
+        if token is not None:
+            headers["I-Twilio-Idempotency-Token"] = token
+        http = self._http or httpx.Client(trust_env=False)
+        delivery = Delivery(url, params, headers, None, "not sent")
+        for _ in range(1 + max(self.callbacks.retries, 0)):
+            try:
+                r = http.post(url, data=params, headers=headers, timeout=self.callbacks.timeout)
+            except httpx.ConnectError as e:  # Twilio retries a failed connection (§7 rc)
+                delivery = Delivery(url, params, headers, None, f"connect: {e}")
+                self._record(delivery)
+                continue
+            except httpx.HTTPError as e:
+                delivery = Delivery(url, params, headers, None, f"{type(e).__name__}: {e}")
+            else:
+                delivery = Delivery(url, params, headers, r.status_code, None, r.text)
+            self._record(delivery)
+            break
+        if http is not self._http:
+            http.close()
+        return delivery
+
+    def _record(self, delivery: Delivery) -> None:
+        with self._lock:
+            self._deliveries.append(delivery)
+
+    # ---- HTTP side ---------------------------------------------------------------------------
+
+    def authorized(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        expected = self.auth_token if user == self.account_sid else self._api_keys.get(user)
+        return expected is not None and hmac.compare_digest(password, expected)
+
+
+def _country(number: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)  # None for unassigned numbers
+    if region is None and parsed.country_code:
+        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    return None if region in (None, phonenumbers.UNKNOWN_REGION) else str(region)
+
+
+def _twiml_messages(text: str, consumer: str,
+                    ours: str) -> list[tuple[str, str, str, str | None]]:
+    """(to, from, body, statusCallback) of each `<Message>` of a TwiML `<Response>`."""
+    root = ElementTree.fromstring(text)
+    if root.tag != "Response":
+        raise ElementTree.ParseError(f"root element is <{root.tag}>, not <Response>")
+    out = []
+    for element in root.iter("Message"):
+        body = element.find("Body")
+        content = (body.text if body is not None else element.text) or ""
+        out.append((element.get("to") or consumer, element.get("from") or ours, content.strip(),
+                    element.get("statusCallback")))
+    return out
+
+
+def _error(e: TwilioError) -> Response:
+    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if e.status == 401 else None
+    return JSONResponse(e.body(), status_code=e.status, headers=headers)
+
+
+def _form(data: Any) -> dict[str, list[str]]:
+    return {k: [str(v) for v in data.getlist(k)] for k in data}
+
+
+def build_app(fake: FakeTwilio) -> Starlette:
+    """The Starlette app: §2.1 routes under /2010-04-01/Accounts/{AccountSid}/."""
+    state = fake.state
+
+    def guard(request: Request) -> Response | None:
+        if not fake.authorized(request.headers.get("authorization", "")):
+            return _error(TwilioError(401, 20003))
+        if request.path_params["account"] != fake.account_sid:
+            return _error(TwilioError(404, 20404, path=request.url.path))
+        return None
+
+    async def serve(route: FaultRoute, action: Any) -> Response:
+        fault = state.take_fault(route)
+        if fault is not None and fault.status is not None and not fault.created:
+            await _wait(fault)
+            return _error(fault.error())
+        try:
+            response: Response = action()
+        except TwilioError as e:
+            response = _error(e)
+        if fault is not None:
+            await _wait(fault)
+            if fault.status is not None:
+                return _error(fault.error())
+        return response
+
+    async def messages(request: Request) -> Response:
+        denied = guard(request)
+        if denied is not None:
+            return denied
+        path = request.url.path
+        if request.method == "GET":
+            query = dict(request.query_params)
+            return await serve("list", lambda: JSONResponse(state.page(query, path)))
+        form = _form(await request.form())
+        return await serve("create", lambda: JSONResponse(
+            state.create(form).resource(fake.account_sid), status_code=201))
+
+    async def message(request: Request) -> Response:
+        denied = guard(request)
+        if denied is not None:
+            return denied
+        sid, path = request.path_params["sid"], request.url.path
+        if request.method == "GET":
+            return await serve("fetch", lambda: JSONResponse(
+                state.fetch(sid, path).resource(fake.account_sid)))
+        if request.method == "DELETE":
+            def delete() -> Response:
+                state.delete(sid, path)
+                return Response(status_code=204)
+            return await serve("delete", delete)
+        form = _form(await request.form())
+        return await serve("update", lambda: JSONResponse(
+            state.update(sid, form, path).resource(fake.account_sid)))
+
+    prefix = f"/{API_VERSION}/Accounts/{{account}}"
+    return Starlette(routes=[
+        Route(f"{prefix}/Messages.json", messages, methods=["GET", "POST"]),
+        Route(f"{prefix}/Messages/{{sid}}.json", message, methods=["GET", "POST", "DELETE"]),
+    ])
+
+
+async def _wait(fault: Fault) -> None:
+    if fault.delay > 0:
+        await asyncio.get_running_loop().run_in_executor(None, fault.released.wait, fault.delay)
