@@ -12,6 +12,8 @@ from huey.api import Huey
 from huey.exceptions import TaskLockedException
 
 from doorstep.events.processing import process_batch
+from doorstep.messaging import sender
+from doorstep.messaging.channels.registry import channels_for
 from doorstep.store import event_log
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ BATCH = 500
 class Tasks:
     process_events: Any
     sweep: Any
+    send_messages: Any
 
     def enqueue_events(self, ids: list[int]) -> None:
         for start in range(0, len(ids), BATCH):
@@ -45,8 +48,29 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
     def sweep() -> None:
         sweep_lost_work(rt)
 
-    tasks = Tasks(process_events=process_events, sweep=sweep)
+    @huey.periodic_task(crontab(minute="*"), name="doorstep.send_messages")  # type: ignore[untyped-decorator]
+    def send_messages() -> None:
+        drain_outbox(rt)
+
+    tasks = Tasks(process_events=process_events, sweep=sweep, send_messages=send_messages)
     return tasks
+
+
+OUTBOX_PASSES = 20  # batches one task sends before it makes way for other work
+
+
+def drain_outbox(rt: Runtime) -> int:
+    """Send what is due and settle sends whose worker died. Several workers may drain at once:
+    each claims its own messages."""
+    channels = channels_for(rt.settings)
+    sent = 0
+    for _ in range(OUTBOX_PASSES):
+        handed = sender.send_due(rt.db, channels, rt.clock.now)
+        sent += handed
+        if handed < sender.BATCH:
+            break
+    sender.reconcile(rt.db, channels, rt.clock.now)
+    return sent
 
 
 def sweep_lost_work(rt: Runtime) -> int:
