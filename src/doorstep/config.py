@@ -218,6 +218,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_base_url: str | None = None  # a fake or a regional endpoint; default Twilio's own
     twilio_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # A message left `sending` this long lost its worker and is reconciled with the provider.
+    # Keep it well above the provider timeout: a slow send must not be taken for a lost one.
+    outbox_stale_seconds: Annotated[float, Field(ge=1, le=86_400)] = 300.0
 
     @cached_property
     def operator(self) -> OperatorConfig:

@@ -69,7 +69,8 @@ def drain_outbox(rt: Runtime) -> int:
         sent += handed
         if handed < sender.BATCH:
             break
-    sender.reconcile(rt.db, channels, rt.clock.now)
+    sender.reconcile(rt.db, channels, rt.clock.now,
+                     timedelta(seconds=rt.settings.outbox_stale_seconds))
     return sent
 
 
