@@ -104,5 +104,36 @@ def dashboard(
         raise typer.Exit(1)
 
 
+
+@bench.command()
+def replies(
+    corpus: Annotated[Path | None, typer.Option(
+        help="Folder holding tuned.jsonl and held_out.jsonl. Default: the repository's "
+             "tests/data/replies, when doorstep runs from a checkout.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Reply understanding: intent accuracy and opt-out errors (tuned and held-out), replies/s
+    beside dateparser.parse."""
+    from doorstep.bench import replies as bench_replies
+
+    err = Console(stderr=True)
+    folder = corpus or bench_replies.default_corpus()
+    if folder is None:
+        err.print("bench replies: no corpus found next to the package; pass --corpus DIR",
+                  style="red", highlight=False)
+        raise typer.Exit(2)
+    try:
+        result = bench_replies.run(folder)
+    except bench_replies.CorpusError as e:
+        err.print(Text("bench replies failed: ", style="red") + Text(str(e)))
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        bench_replies.render(result, Console())
+    if not result["ok"]:
+        err.print(Text("bench replies: an opt-out was missed or invented (above)", style="red"))
+        raise typer.Exit(1)
+
 if __name__ == "__main__":
     bench()
