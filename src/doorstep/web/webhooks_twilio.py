@@ -1,15 +1,17 @@
-"""POST /webhooks/twilio/status: Twilio's delivery receipts, signature verified, applied once."""
+"""Twilio's webhooks, each signature verified: delivery receipts (`/webhooks/twilio/status`)
+and incoming texts (`/webhooks/twilio/sms`)."""
 
 from __future__ import annotations
 
 import logging
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 
-from doorstep.messaging import receipts
+from doorstep.messaging import inbound, receipts
 from doorstep.runtime import Runtime
 from doorstep.web.body import read_limited
 
@@ -65,4 +67,32 @@ def router(rt: Runtime) -> APIRouter:
             log.warning("Twilio receipt for an unknown message %s: kept and flagged", sid)
         return Response(status_code=200)
 
+    @api.post("/webhooks/twilio/sms")
+    async def incoming(request: Request) -> Response:
+        params = await verified_form(rt, request)
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        sender, ours = params.get("From"), params.get("To")
+        if not sid or not sender or not ours:
+            raise HTTPException(400, "MessageSid, From and To are required")
+        message = inbound.Incoming(provider_id=sid, from_=sender, to=ours,
+                                   service=params.get("MessagingServiceSid") or None,
+                                   body=params.get("Body", ""))
+        op = rt.operator.operator
+        contact = inbound.Contact(op.name, op.support_phone, op.support_email)
+
+        def receive() -> inbound.Handled:
+            with rt.db.transaction() as s:
+                return inbound.receive(s, message, rt.clock.now(), contact)
+
+        handled = await run_in_threadpool(receive)
+        return Response(twiml(handled.reply), media_type="application/xml")
+
     return api
+
+
+def twiml(reply: str | None) -> str:
+    """Twilio's answer format: an empty <Response/>, or one <Message> sent back at once."""
+    head = '<?xml version="1.0" encoding="UTF-8"?>'
+    if reply is None:
+        return head + "<Response/>"
+    return head + f"<Response><Message>{escape(reply)}</Message></Response>"
