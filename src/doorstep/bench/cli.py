@@ -137,3 +137,22 @@ def replies(
 
 if __name__ == "__main__":
     bench()
+
+
+@bench.command()
+def messages(
+    count: Annotated[int, typer.Option("--messages", min=1, help="Messages to queue and drain.")] = 2000,
+    renders: Annotated[int, typer.Option(min=1, help="Template renders to time.")] = 20000,
+    config: Annotated[Path, typer.Option(help="Operator file.")] = Path("doorstep.toml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Messages/s from the outbox to the fake Twilio, and template renders/s, beside raw rates."""
+    from doorstep.bench import messages as bench_messages
+
+    result = bench_messages.run(count, renders, config, Console(stderr=True))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        bench_messages.render_table(result, Console())
+    if result["outbox"]["created_at_provider"] != count:
+        raise typer.Exit(1)
