@@ -78,12 +78,15 @@ def delivery_detail(s: Session, delivery_id: str, who: Principal) -> DeliveryDet
         entries.append(TimelineEntry(d.decided_at, "disposition", f"disposition: {_text(d.kind)}",
                                      d.notes or ""))
     for m in s.execute(sa.select(messages.c.created_at, messages.c.channel, messages.c.purpose,
-                                 messages.c.status, messages.c.direction)
+                                 messages.c.status, messages.c.direction, messages.c.body,
+                                 messages.c.suppressed_reason, messages.c.error_code)
                        .where(messages.c.subject_type == "delivery",
                               messages.c.subject_id == delivery_id)):
+        why = m.suppressed_reason or m.error_code
+        status = _text(m.status) + (f" ({_text(why)})" if why else "")
         entries.append(TimelineEntry(m.created_at, "message",
                                      f"{_text(m.direction)} {_text(m.channel)}: {m.purpose}",
-                                     _text(m.status)))
+                                     status + (f" · “{m.body}”" if m.body else "")))
     entries.sort(key=lambda e: (e.at, e.kind))
     shipper_name = s.scalar(sa.select(shippers.c.name).where(shippers.c.id == row.shipper_id))
     market = s.execute(sa.select(markets).where(markets.c.id == row.market_id)).one()

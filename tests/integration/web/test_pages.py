@@ -134,3 +134,22 @@ def test_pages_carry_a_strict_content_security_policy(day: Site) -> None:
     for asset in ("/static/htmx.min.js", "/static/uPlot.iife.min.js", "/static/doorstep.js"):
         assert asset in page.text
         assert day.client().get(asset).status_code == 200
+
+
+def test_in_development_the_messages_sent_show_on_the_delivery_page(day: Site) -> None:
+    from datetime import timedelta
+
+    from doorstep.messaging import sender
+    from doorstep.messaging.channels.console import ConsoleChannel
+
+    page = day.as_role(Role.DISPATCHER)
+    before = page.get("/deliveries/D-A2").text
+    assert "outbound sms: recover.reach_out" in before and "queued" in before
+
+    day.clock.advance(timedelta(hours=2))  # past 08:00 in New York: daytime for a text
+    console = ConsoleChannel()
+    assert sender.send_due(day.rt.db, lambda _c: console, day.clock.now) >= 2  # D-A2, D-B1 …
+
+    after = page.get("/deliveries/D-A2").text
+    assert "sent · “FreshCart Grocery: we tried to deliver your parcel today but no one was " \
+           "home." in after
