@@ -218,6 +218,14 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_base_url: str | None = None  # a fake or a regional endpoint; default Twilio's own
     twilio_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    smtp_host: str | None = None  # live email; without it, email stays in doorstep
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    # Internal alerts (dispatch supervisor, operations): Apprise URLs, comma-separated
+    # ("mailto://…", "slack://…", "msteams://…"); without them, alerts stay in doorstep.
+    alert_urls: str | None = None
     # A message left `sending` this long lost its worker and is reconciled with the provider.
     # Keep it well above the provider timeout: a slow send must not be taken for a lost one.
     outbox_stale_seconds: Annotated[float, Field(ge=1, le=86_400)] = 300.0

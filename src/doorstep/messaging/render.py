@@ -48,6 +48,45 @@ DEFAULTS: dict[tuple[str, str], str] = {
 }
 
 
+SUBJECTS: dict[tuple[str, str], str] = {
+    ("failed_attempt", "en"): "{{ shipper }}: we missed you today",
+    ("failed_attempt", "es"): "{{ shipper }}: no pudimos entregar su paquete hoy",
+}
+
+_html = SandboxedEnvironment(autoescape=True)
+HTML_LAYOUT = _html.from_string(
+    '<!doctype html><html lang="{{ lang }}"><body style="margin:0;font-family:Arial,sans-serif;'
+    'background:{{ secondary }}"><div style="max-width:560px;margin:0 auto;padding:24px">'
+    '<div style="background:{{ primary }};color:#fff;padding:12px 16px;font-weight:bold">'
+    '{% if logo %}<img src="{{ logo }}" alt="" height="28" style="vertical-align:middle;'
+    'margin-right:8px">{% endif %}{{ shipper }}</div><div style="background:#fff;padding:16px;'
+    'line-height:1.5">{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}</div></div>'
+    '</body></html>')
+
+
+@dataclass(frozen=True)
+class Brand:
+    name: str
+    primary: str = "#102a43"
+    secondary: str = "#f6f8fa"
+    logo_url: str | None = None
+
+
+def email_parts(template: str, language: str, body: str, context: dict[str, Any],
+                brand: Brand) -> tuple[str, str]:
+    """The subject and the HTML part of an email whose text part is `body`."""
+    lang = language if (template, language) in SUBJECTS else "en"
+    source = SUBJECTS.get((template, lang), "{{ shipper }}")
+    try:
+        subject = _env.from_string(source).render(**{**context, "shipper": brand.name}).strip()
+    except TemplateError as err:
+        raise RenderError(f"{template} subject ({lang}): {err}") from None
+    html = HTML_LAYOUT.render(lang=lang, primary=brand.primary, secondary=brand.secondary,
+                              logo=brand.logo_url, shipper=brand.name,
+                              paragraphs=[p for p in body.split("\n") if p.strip()])
+    return subject, html
+
+
 class RenderError(Exception):
     """A template that cannot render this context; the message says where and why."""
 

@@ -27,7 +27,7 @@ from doorstep.messaging.channels.base import (
     Unknown,
 )
 from doorstep.messaging.channels.base import Channel as ChannelImpl
-from doorstep.messaging.render import RenderError, render
+from doorstep.messaging.render import Brand, RenderError, email_parts, render
 from doorstep.store.db import Database
 from doorstep.store.tables import message_attempts, messages, shippers
 
@@ -56,13 +56,23 @@ def _backoff(attempt: int) -> timedelta:
 def _sender_of(s: Session, row: Any) -> str | None:
     if row.from_addr:
         return str(row.from_addr)
-    if row.channel == Channel.SMS and row.shipper_id:
-        shipper = s.execute(sa.select(shippers.c.messaging_service_sid, shippers.c.sms_from)
+    if row.channel in (Channel.SMS, Channel.EMAIL) and row.shipper_id:
+        shipper = s.execute(sa.select(shippers.c.messaging_service_sid, shippers.c.sms_from,
+                                      shippers.c.email_from)
                             .where(shippers.c.id == row.shipper_id)).first()
         if shipper is not None:
-            found: str | None = shipper.messaging_service_sid or shipper.sms_from
+            found: str | None = (shipper.email_from if row.channel == Channel.EMAIL
+                                 else shipper.messaging_service_sid or shipper.sms_from)
             return found
     return None
+
+
+def _brand(s: Session, shipper_id: str | None) -> Brand:
+    row = s.execute(sa.select(shippers).where(shippers.c.id == shipper_id)).first() \
+        if shipper_id else None
+    if row is None:
+        return Brand(name="")
+    return Brand(row.name, row.brand_primary, row.brand_secondary, row.logo_url)
 
 
 def _shipper_name(s: Session, shipper_id: str | None) -> str | None:
@@ -116,13 +126,24 @@ def claim(s: Session, now: datetime, limit: int = BATCH) -> list[Claimed]:
                 log.warning("message %s cannot be rendered: %s", row.id, err)
                 _end(s, row, MessageStatus.FAILED, now, code="template")
                 continue
+        subject = html = None
+        if channel is Channel.EMAIL:
+            brand = _brand(s, row.shipper_id)
+            try:
+                subject, html = email_parts(row.template, row.language, body,
+                                            row.context or {}, brand)
+            except RenderError as err:
+                log.warning("message %s cannot be rendered: %s", row.id, err)
+                _end(s, row, MessageStatus.FAILED, now, code="template")
+                continue
         attempt = int(row.attempts) + 1
         s.execute(messages.update().where(messages.c.id == row.id).values(
             status=MessageStatus.SENDING, status_at=now, attempts=attempt, body=body,
             to_addr=to, from_addr=sender))
         s.execute(message_attempts.insert().values(message_id=row.id, number=attempt,
                                                    started_at=now))
-        claimed.append(Claimed(Outgoing(row.id, to or "", sender, body), channel, attempt))
+        claimed.append(Claimed(Outgoing(row.id, to or "", sender, body, subject, html),
+                               channel, attempt))
     return claimed
 
 
