@@ -302,7 +302,7 @@ messages = sa.Table(
     sa.Column("event_id", sa.Integer),
     sa.Column("send_after", UTCDateTime),
     sa.Column("status_at", UTCDateTime),
-    sa.Column("provider_id", sa.String(64), index=True),
+    sa.Column("provider_id", sa.String(320), index=True),  # an SMS SID, an email Message-ID
     sa.Column("suppressed_reason", enum_column(SuppressionReason)),
     sa.Column("error_code", sa.String(32)),
     # After this moment the message no longer matters (a reach-out after the redelivery cut-off):
@@ -417,7 +417,7 @@ message_attempts = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
     sa.Column("outcome", sa.String(32)),  # sent | transient | permanent | unknown | reconciled
-    sa.Column("provider_id", sa.String(64)),
+    sa.Column("provider_id", sa.String(320)),
     sa.Column("error_code", sa.String(32)),
     sa.Column("detail", sa.String(400)),
     sa.UniqueConstraint("message_id", "number"),
