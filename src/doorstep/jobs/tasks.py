@@ -59,13 +59,18 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
 OUTBOX_PASSES = 20  # batches one task sends before it makes way for other work
 
 
+def daytime_of(rt: Runtime) -> sender.Daytime:
+    hours = rt.operator.policies.quiet_hours
+    return sender.Daytime(hours.start, hours.end)
+
+
 def drain_outbox(rt: Runtime) -> int:
     """Send what is due and settle sends whose worker died. Several workers may drain at once:
     each claims its own messages."""
     channels = channels_for(rt.settings)
     sent = 0
     for _ in range(OUTBOX_PASSES):
-        handed = sender.send_due(rt.db, channels, rt.clock.now)
+        handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime_of(rt))
         sent += handed
         if handed < sender.BATCH:
             break

@@ -46,11 +46,13 @@ def drain(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stale = timedelta(seconds=settings.outbox_stale_seconds)
+    hours = rt.operator.policies.quiet_hours
+    daytime = sender.Daytime(hours.start, hours.end)
     sent = 0
     try:
         while not stop.is_set():
             sender.reconcile(rt.db, channels, rt.clock.now, stale)
-            handed = sender.send_due(rt.db, channels, rt.clock.now)
+            handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime)
             sent += handed
             if handed:
                 continue

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import Channel, MessageStatus, SuppressionReason
+from doorstep.domain.timeutil import next_daytime
 from doorstep.messaging import addresses, consent
 from doorstep.messaging.channels.base import (
     Accepted,
@@ -29,7 +30,7 @@ from doorstep.messaging.channels.base import (
 from doorstep.messaging.channels.base import Channel as ChannelImpl
 from doorstep.messaging.render import Brand, RenderError, email_parts, render
 from doorstep.store.db import Database
-from doorstep.store.tables import message_attempts, messages, shippers
+from doorstep.store.tables import markets, message_attempts, messages, shippers
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,18 @@ STALE_SENDING = timedelta(minutes=5)  # a `sending` row this old lost its worker
 BATCH = 100
 
 Channels = Callable[[Channel], ChannelImpl]
+
+
+@dataclass(frozen=True)
+class Daytime:
+    """When a recipient may be texted or emailed something that is not urgent, in the local
+    time of the message's market (policy; default 08:00–21:00)."""
+
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+
+
+URGENT_AUDIENCES = {"supervisor", "operations"}  # the operator's own people: any hour
 
 
 @dataclass(frozen=True)
@@ -87,8 +100,23 @@ def _end(s: Session, row: Any, status: MessageStatus, now: datetime, *,
         status=status, status_at=now, suppressed_reason=reason, error_code=code))
 
 
-def claim(s: Session, now: datetime, limit: int = BATCH) -> list[Claimed]:
-    """Due queued messages, checked (expiry, address, consent, template) and marked `sending`.
+def _waits_for_daytime(s: Session, row: Any, now: datetime, daytime: Daytime) -> datetime | None:
+    """When a non-urgent message to a recipient must wait for daytime, the moment it may go."""
+    context = row.context or {}
+    if row.channel == Channel.ALERT or context.get("audience") in URGENT_AUDIENCES \
+            or context.get("urgent") or not row.market_id:
+        return None
+    tz = s.scalar(sa.select(markets.c.timezone).where(markets.c.id == row.market_id))
+    if tz is None:
+        return None
+    due = next_daytime(now, tz, daytime.start, daytime.end)
+    return due if due > now else None
+
+
+def claim(s: Session, now: datetime, limit: int = BATCH,
+          daytime: Daytime | None = None) -> list[Claimed]:
+    """Due queued messages, checked (expiry, daytime when a policy is given, address, consent,
+    template) and marked `sending`.
 
     Runs in the caller's transaction; the caller commits before sending anything."""
     stmt = (sa.select(messages)
@@ -103,6 +131,16 @@ def claim(s: Session, now: datetime, limit: int = BATCH) -> list[Claimed]:
         if row.expires_at is not None and row.expires_at <= now:
             _end(s, row, MessageStatus.SUPPRESSED, now,
                  reason=SuppressionReason.QUIET_HOURS_EXPIRED)
+            continue
+        wait = _waits_for_daytime(s, row, now, daytime) if daytime else None
+        if wait is not None:
+            if row.expires_at is not None and row.expires_at <= wait:
+                # It would arrive too late to matter: suppressed, not sent late.
+                _end(s, row, MessageStatus.SUPPRESSED, now,
+                     reason=SuppressionReason.QUIET_HOURS_EXPIRED)
+            else:
+                s.execute(messages.update().where(messages.c.id == row.id)
+                          .values(send_after=wait))
             continue
         to = row.to_addr
         try:
@@ -194,10 +232,10 @@ def record(s: Session, c: Claimed, result: Accepted | Exception, now: datetime) 
 
 
 def send_due(db: Database, channels: Channels, now: Callable[[], datetime],
-             limit: int = BATCH) -> int:
+             limit: int = BATCH, daytime: Daytime | None = None) -> int:
     """One pass: claim, commit, send each, record each. The number of messages handed over."""
     with db.transaction() as s:
-        batch = claim(s, now(), limit)
+        batch = claim(s, now(), limit, daytime)
     for c in batch:
         try:
             result: Accepted | Exception = channels(c.channel).send(c.outgoing)

@@ -248,3 +248,32 @@ def test_workers_draining_at_once_send_each_message_once(runtime: Runtime) -> No
     assert errors == []
     assert sorted(m.message_id for m in channel.sent) == sorted(ids)
     assert {state(runtime, i).status for i in ids} == {MessageStatus.SENT}
+
+
+def test_a_recipient_is_not_texted_before_daytime_but_the_supervisor_is(runtime: Runtime) -> None:
+    """06:00 in New York: the recipient's text waits for 08:00; an alert goes at once; a text
+    that would only matter until 07:30 is suppressed rather than sent late."""
+    waits = queue(runtime, "early")
+    too_late = queue(runtime, "moot", expires_at=runtime.clock.now() + timedelta(minutes=90))
+    with runtime.db.transaction() as s:
+        queue_message(s, QueueMessage(
+            purpose="crew.callout", channel=Channel.ALERT, audience=Audience.SUPERVISOR,
+            dedup_key="alert", subject_type="shift", subject_id="S1", to_addr=None,
+            template="callout_alert", context={"driver": "Pat", "depot_id": "nyc-bk",
+                                               "starts_at": "07:00", "hours_to_start": 1,
+                                               "reason": None},
+            market_id="nyc"), runtime.clock.now())
+    channel = ScriptedChannel()
+    daytime = sender.Daytime()
+
+    sender.send_due(runtime.db, lambda _c: channel, runtime.clock.now, daytime=daytime)
+
+    assert [m.body[:8] for m in channel.sent] == ["Callout:"]
+    eight = runtime.clock.now().replace(hour=13, minute=0)  # 08:00 in New York, in UTC
+    assert (state(runtime, waits).status, state(runtime, waits).send_after) == \
+        (MessageStatus.QUEUED, eight)
+    assert state(runtime, too_late).suppressed_reason == "quiet_hours_expired"
+
+    runtime.clock.advance(timedelta(hours=2))
+    sender.send_due(runtime.db, lambda _c: channel, runtime.clock.now, daytime=daytime)
+    assert state(runtime, waits).status == MessageStatus.SENT and len(channel.sent) == 2
