@@ -8,9 +8,10 @@ templates take their place where a shipper has written one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
@@ -78,7 +79,7 @@ def email_parts(template: str, language: str, body: str, context: dict[str, Any]
     lang = language if (template, language) in SUBJECTS else "en"
     source = SUBJECTS.get((template, lang), "{{ shipper }}")
     try:
-        subject = _env.from_string(source).render(**{**context, "shipper": brand.name}).strip()
+        subject = _compiled(source).render(**{**context, "shipper": brand.name}).strip()
     except TemplateError as err:
         raise RenderError(f"{template} subject ({lang}): {err}") from None
     html = HTML_LAYOUT.render(lang=lang, primary=brand.primary, secondary=brand.secondary,
@@ -89,6 +90,12 @@ def email_parts(template: str, language: str, body: str, context: dict[str, Any]
 
 class RenderError(Exception):
     """A template that cannot render this context; the message says where and why."""
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    """Compiling is most of a render's cost: each template is compiled once per process."""
+    return _env.from_string(source)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def render(template: str, language: str, context: dict[str, Any], *,
         values.setdefault("reason_text", REASONS.get(lang, REASONS["en"]).get(
             str(values["reason"]), "we could not deliver it"))
     try:
-        body = _env.from_string(source).render(**values).strip()
+        body = _compiled(source).render(**values).strip()
     except TemplateError as err:
         raise RenderError(f"{template} ({lang}): {err}") from None
     return Rendered(body=body, template=template, language=lang)
