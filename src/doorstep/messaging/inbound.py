@@ -21,7 +21,7 @@ from doorstep.messaging.replies import classify
 from doorstep.messaging.replies.lang import guess
 from doorstep.messaging.replies.text import normalize
 from doorstep.store.sql import insert_for
-from doorstep.store.tables import messages
+from doorstep.store.tables import messages, shippers
 
 # Twilio's default keywords: it blocks (or unblocks) and answers these by itself.
 TWILIO_STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
@@ -70,12 +70,16 @@ def texts(contact: Contact, lang: str) -> dict[str, str]:
 def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handled:
     reply = classify(msg.body[:1600], context="pre_delivery", lang="auto", now=now)
     lang = guess(normalize(msg.body))
+    shipper = s.scalar(sa.select(shippers.c.id).where(
+        shippers.c.sms_from == msg.to if msg.service is None
+        else sa.or_(shippers.c.messaging_service_sid == msg.service,
+                    shippers.c.sms_from == msg.to)).limit(1))
     stored = s.execute(insert_for(s)(messages).values(
         id=f"msg_in_{msg.provider_id}"[:128], direction=Direction.INBOUND, channel=Channel.SMS,
         purpose=f"reply.{reply.intent}", created_at=now, status=MessageStatus.RECEIVED,
         status_at=now, dedup_key=f"inbound:twilio:{msg.provider_id}"[:256],
         to_addr=msg.to, from_addr=msg.from_, body=msg.body, language=lang,
-        provider_id=msg.provider_id[:64],
+        provider_id=msg.provider_id[:64], shipper_id=shipper,
         context={"intent": reply.intent, "slots": dict(reply.slots),
                  "confidence": reply.confidence},
     ).on_conflict_do_nothing(index_elements=["dedup_key"]))

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from doorstep.domain.access import Role
-from doorstep.store.tables import events
+from doorstep.store.tables import events, messages
 from doorstep.web.app import create_app
 from tests.integration.web.conftest import OTHER_SHIPPER, Site, two_shippers_day
 
@@ -53,11 +53,18 @@ def their_event_id(site: Site) -> int:
         return int(s.scalar(sa.select(events.c.id).where(events.c.external_id == "cb1")) or 0)
 
 
+def their_message_id(site: Site) -> str:
+    with site.rt.db.reading() as s:
+        return str(s.scalar(sa.select(messages.c.id).where(messages.c.shipper_id
+                                                           == OTHER_SHIPPER)))
+
+
 def fill(path: str, site: Site) -> str:
     """The path with each parameter naming the other shipper's thing of that kind."""
     kind = path.removeprefix("/api/v1").split("/")[1]
     values = {"deliveries": "D-B1", "routes": "R-B", "drivers": "DR2", "today": "nyc",
-              "events": str(their_event_id(site))}
+              "events": str(their_event_id(site)), "messages": their_message_id(site),
+              "threads": "+12125557001"}
 
     def one(match: re.Match[str]) -> str:
         assert kind in values, (f"{path}: the isolation test does not know what to put in "
