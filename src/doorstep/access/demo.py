@@ -10,6 +10,12 @@ from doorstep.domain.access import Role
 from doorstep.runtime import Runtime, kept_secret
 
 DEMO_EMAIL = "admin@example.com"
+# Letters and digits only: easy to copy from a terminal and never read as a command option.
+ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _readable_password() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(16))  # ~93 bits
 
 
 def ensure_demo_admin(rt: Runtime) -> tuple[str, str, Path]:
@@ -19,7 +25,7 @@ def ensure_demo_admin(rt: Runtime) -> tuple[str, str, Path]:
     so a demo left reachable on a network is not open to a password printed in a README.
     """
     path = Path(rt.settings.data_dir) / "demo-admin-password"
-    password = kept_secret(path, lambda: secrets.token_urlsafe(12))
+    password = kept_secret(path, _readable_password)
     with rt.db.transaction() as s:
         if users.by_email(s, DEMO_EMAIL) is None:
             users.create(s, email=DEMO_EMAIL, name="Demo admin", role=Role.ADMIN,
