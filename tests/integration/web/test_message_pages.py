@@ -53,6 +53,9 @@ def test_a_message_page_shows_its_words_and_every_attempt(day: Site) -> None:
     assert page.status_code == 200
     assert "we tried to deliver your parcel today" in page.text
     assert re.search(r"<td class=\"n\">1</td>.*<td>sent</td>", page.text, re.S)
+    # The English reach-out is plain GSM-7 and longer than one 160-character segment.
+    assert re.search(r'data-figure="encoding">GSM-7: \d+ units, 2 segments of up to 153<',
+                     page.text)
 
 
 def test_a_thread_shows_what_went_out_and_what_came_back(day: Site) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from doorstep.domain import Channel, Direction, MessageStatus
+from doorstep.messaging.segments import segments
 from doorstep.read import messages as read
 from doorstep.runtime import Runtime
 from doorstep.web import auth
@@ -54,7 +55,7 @@ def router(rt: Runtime) -> APIRouter:
 
     @api.get("/messages/{message_id}")
     async def message(request: Request, message_id: str, v: auth.PageVisitor) -> Response:
-        def load() -> tuple[object | None, list[object]]:
+        def load() -> tuple[Any, list[object]]:
             with rt.db.reading() as s:
                 row = read.visible_message(s, message_id, v.principal)
                 return row, (read.attempts(s, message_id) if row else [])
@@ -62,7 +63,8 @@ def router(rt: Runtime) -> APIRouter:
         row, tries = await run_in_threadpool(load)
         if row is None:
             raise HTTPException(404, "no such message")
-        return render(rt, request, "message.html", v, m=row, attempts=tries)
+        sms = segments(row.body) if row.body and row.channel == Channel.SMS else None
+        return render(rt, request, "message.html", v, m=row, attempts=tries, sms=sms)
 
     @api.get("/threads/{address}")
     async def thread(request: Request, address: str, v: auth.PageVisitor) -> Response:
