@@ -88,6 +88,17 @@ def count(url: str, sql: str, **params: Any) -> int:
         engine.dispose()
 
 
+def stop(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """End a child that is still running: politely, then for good after `grace` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @contextmanager
 def server(name: str, cmd: list[str], env: dict[str, str], port: int,
            log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
@@ -112,13 +123,7 @@ def server(name: str, cmd: list[str], env: dict[str, str], port: int,
                 time.sleep(0.1)
             yield proc
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc, grace=15)
 
 
 def run_load(label: str, url: str, *, requests: int, concurrency: int, batch: int, secret: str,

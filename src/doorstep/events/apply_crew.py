@@ -19,16 +19,7 @@ def driver_upserted(ctx: Ctx, data: f.DriverUpserted) -> Outcome:
     fields: dict[str, Any] = dict(name=data.name, market_id=depot.market_id, depot_id=depot.id, phone=data.phone,
                   email=data.email, on_call=data.on_call, active=data.active,
                   language=data.language)
-    driver = ctx.get(Driver, data.driver_id)
-    if driver is None:
-        ctx.add(Driver(id=data.driver_id, updated_at=ctx.at, **fields), data.driver_id)
-    elif driver.updated_at is not None and ctx.at < driver.updated_at:
-        return ignored("older details than the ones recorded")
-    else:
-        for key, value in fields.items():
-            setattr(driver, key, value)
-        driver.updated_at = ctx.at
-    return applied(known=[f"driver:{data.driver_id}"])
+    return _upsert(ctx, Driver, data.driver_id, fields, "driver")
 
 
 @handles(EventType.DRIVER_DUTY_CHANGED)
@@ -48,16 +39,7 @@ def vehicle_upserted(ctx: Ctx, data: f.VehicleUpserted) -> Outcome:
         return flagged(f"unknown depot {data.depot!r}")
     fields: dict[str, Any] = dict(depot_id=data.depot, vehicle_class=data.vehicle_class,
                   capacity=data.capacity, plate=data.plate, active=data.active)
-    vehicle = ctx.get(Vehicle, data.vehicle_id)
-    if vehicle is None:
-        ctx.add(Vehicle(id=data.vehicle_id, updated_at=ctx.at, **fields), data.vehicle_id)
-    elif vehicle.updated_at is not None and ctx.at < vehicle.updated_at:
-        return ignored("older details than the ones recorded")
-    else:
-        for key, value in fields.items():
-            setattr(vehicle, key, value)
-        vehicle.updated_at = ctx.at
-    return applied(known=[f"vehicle:{data.vehicle_id}"])
+    return _upsert(ctx, Vehicle, data.vehicle_id, fields, "vehicle")
 
 
 @handles(EventType.SHIFT_PLANNED)
@@ -114,3 +96,18 @@ def shift_callout(ctx: Ctx, data: f.ShiftCallout) -> Outcome:
         return flagged(f"shift {shift.id} has no market")
     driver = ctx.get(Driver, shift.driver_id) if shift.driver_id else None
     return applied(actions=crew.on_callout(shift, driver, market, ctx.at))
+
+
+def _upsert(ctx: Ctx, kind: type[Driver] | type[Vehicle], thing_id: str,
+            fields: dict[str, Any], name: str) -> Outcome:
+    """Create the driver or vehicle, or bring it up to date — unless what is recorded is newer."""
+    thing = ctx.get(kind, thing_id)
+    if thing is None:
+        ctx.add(kind(id=thing_id, updated_at=ctx.at, **fields), thing_id)
+    elif thing.updated_at is not None and ctx.at < thing.updated_at:
+        return ignored("older details than the ones recorded")
+    else:
+        for key, value in fields.items():
+            setattr(thing, key, value)
+        thing.updated_at = ctx.at
+    return applied(known=[f"{name}:{thing_id}"])
