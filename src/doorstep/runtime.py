@@ -18,6 +18,7 @@ from doorstep.events.intake import Intake
 from doorstep.events.processing import Policies
 from doorstep.jobs import tasks as task_registry
 from doorstep.jobs.queue import build_huey
+from doorstep.messaging.inbound import Contact
 from doorstep.store import reference
 from doorstep.store.db import Database
 from doorstep.workflows.exceptions import ExceptionPolicy
@@ -46,6 +47,8 @@ class Runtime:
             recover=RecoverPolicy(chronic_failures=operator.policies.chronic_failures,
                                   daytime_start=operator.policies.quiet_hours.start,
                                   daytime_end=operator.policies.quiet_hours.end),
+            contact=Contact(operator.operator.name, operator.operator.support_phone,
+                            operator.operator.support_email),
         )
         rt = cls(settings=settings, operator=operator, db=db, clock=clock or SystemClock(),
                  huey=huey, tasks=None, intake=None, policies=policies)  # type: ignore[arg-type]

@@ -29,6 +29,11 @@ class EventType(StrEnum):
     EXCEPTION_REPORTED = "exception.reported"
     EXCEPTION_RESOLVED = "exception.resolved"
     MESSAGE_RECEIVED = "message.received"
+    # doorstep's own: an answer to a question it asked (never accepted from outside)
+    REPLY_UNDERSTOOD = "reply.understood"
+
+
+INTERNAL_TYPES = frozenset({EventType.REPLY_UNDERSTOOD})
 
 
 class EventStatus(StrEnum):

@@ -1,36 +1,31 @@
-"""Inbound messages: kept as received, tied to the person who sent them where we know them."""
+"""Inbound messages that arrive as events (the generic webhook, the simulator): read the same
+way as a text through Twilio's webhook — consent first, then the question it answers."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from doorstep.domain import (
-    Channel,
-    Direction,
-    Driver,
-    EventType,
-    Message,
-    MessageStatus,
-    Recipient,
-)
+from doorstep.domain import Channel, EventType
 from doorstep.events import format as f
-from doorstep.events.outbox import new_id
-from doorstep.events.processing import Ctx, Outcome, applied, handles
-from doorstep.store.tables import drivers, recipients
+from doorstep.events.outbox import queue_message
+from doorstep.events.processing import Ctx, Outcome, applied, handles, ignored
+from doorstep.messaging import inbound
+from doorstep.workflows.actions import Audience, QueueMessage
 
 
 @handles(EventType.MESSAGE_RECEIVED)
 def message_received(ctx: Ctx, data: f.MessageReceived) -> Outcome:
-    s = ctx.session
-    field = "phone" if data.channel == "sms" else "email"
-    recipient = s.scalars(sa.select(Recipient).where(
-        recipients.c[field] == data.from_addr).limit(1)).first()
-    driver = s.scalars(sa.select(Driver).where(
-        drivers.c[field] == data.from_addr).limit(1)).first()
-    s.add(Message(
-        id=new_id("msg"), direction=Direction.INBOUND, channel=Channel(data.channel),
-        purpose="reply", created_at=ctx.at, status=MessageStatus.RECEIVED, status_at=ctx.at,
-        from_addr=data.from_addr, to_addr=data.to_addr, body=data.body,
-        provider_id=data.provider_id, recipient_id=recipient.id if recipient else None,
-        driver_id=driver.id if driver else None, event_id=ctx.event.id))
-    return applied()
+    channel = Channel(data.channel)
+    msg = inbound.Incoming(provider_id=data.provider_id or ctx.event.external_id,
+                           from_=data.from_addr, to=data.to_addr, service=None, body=data.body,
+                           channel=channel, source=ctx.event.source)
+    handled = inbound.receive(ctx.session, msg, ctx.at, ctx.policies.contact)
+    if handled.duplicate:
+        return ignored("this message was received before")
+    if handled.reply is not None:
+        # No provider is waiting for an answer in this exchange: the answer goes by the outbox.
+        queue_message(ctx.session, QueueMessage(
+            purpose=f"reply.{handled.intent}", channel=channel, audience=Audience.RECIPIENT,
+            dedup_key=f"answer:{handled.message_id}", subject_type="message",
+            subject_id=str(handled.message_id), to_addr=data.from_addr, template="answer",
+            context={"urgent": True}, from_addr=data.to_addr, body=handled.reply),
+            ctx.now, event_id=ctx.event.id)
+    return applied(stored=handled.events)

@@ -231,6 +231,17 @@ class MessageReceived(Strict):
     provider_id: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
+class ReplyUnderstood(Strict):
+    message_id: str
+    conversation_id: str
+    question: str
+    subject_type: str
+    subject_id: str
+    intent: str
+    slots: dict[str, Any]
+    text: str
+
+
 DATA_MODELS: dict[EventType, type[Strict]] = {
     EventType.DRIVER_UPSERTED: DriverUpserted,
     EventType.DRIVER_DUTY_CHANGED: DriverDutyChanged,
@@ -250,6 +261,7 @@ DATA_MODELS: dict[EventType, type[Strict]] = {
     EventType.EXCEPTION_REPORTED: ExceptionReported,
     EventType.EXCEPTION_RESOLVED: ExceptionResolved,
     EventType.MESSAGE_RECEIVED: MessageReceived,
+    EventType.REPLY_UNDERSTOOD: ReplyUnderstood,
 }
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from doorstep.domain import Direction, Event, Gap, GapStatus, MessageStatus
+from doorstep.messaging import conversations
 from doorstep.store.sql import insert_for
 from doorstep.store.tables import messages
 from doorstep.workflows.actions import Action, OpenGap, QueueMessage
@@ -36,7 +37,8 @@ def gap_id(shift_id: str) -> str:
 
 def queue_message(session: Session, action: QueueMessage, now: datetime,
                   event_id: int | None = None) -> bool:
-    """Write the outbox row unless one with the same dedup key exists; True if written."""
+    """Write the outbox row unless one with the same dedup key exists; True if written.
+    A message that asks a question opens the conversation its answer will come back to."""
     insert = insert_for(session)
     row = {
         "id": new_id("msg"), "direction": Direction.OUTBOUND, "channel": action.channel,
@@ -48,8 +50,15 @@ def queue_message(session: Session, action: QueueMessage, now: datetime,
         "market_id": action.market_id, "recipient_id": action.recipient_id,
         "driver_id": action.driver_id, "subject_type": action.subject_type,
         "subject_id": action.subject_id, "event_id": event_id, "send_after": action.send_after,
-        "expires_at": action.expires_at,
+        "expires_at": action.expires_at, "from_addr": action.from_addr, "body": action.body,
     }
     result = session.execute(insert(messages).values(row)
                              .on_conflict_do_nothing(index_elements=["dedup_key"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    written = bool(result.rowcount)  # type: ignore[attr-defined]
+    if written and action.question and action.to_addr:
+        conversation = conversations.open_question(
+            session, channel=action.channel, address=action.to_addr, question=action.question,
+            subject_type=action.subject_type, subject_id=action.subject_id, now=now)
+        session.execute(messages.update().where(messages.c.id == row["id"])
+                        .values(conversation_id=conversation))
+    return written

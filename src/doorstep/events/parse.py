@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from doorstep.domain.event import INTERNAL_TYPES
 from doorstep.events.format import DATA_MODELS, Envelope, Strict
 
 
@@ -60,6 +61,9 @@ def parse_event(raw: Any) -> tuple[Envelope, Strict]:
         env = _ENVELOPE.validate_python(raw)
     except ValidationError as err:
         raise InvalidEvent(_problems(err, "")) from None
+    if env.type in INTERNAL_TYPES:
+        raise InvalidEvent([f"type: {env.type.value} is made by doorstep itself and cannot be "
+                            "sent to it"])
     try:
         data = DATA_MODELS[env.type].model_validate(env.data)
     except ValidationError as err:

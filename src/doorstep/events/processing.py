@@ -21,6 +21,7 @@ from doorstep.clock import Clock
 from doorstep.domain import Event, EventStatus, EventType
 from doorstep.events.format import DATA_MODELS
 from doorstep.events.preload import Preloaded, preload
+from doorstep.messaging.inbound import Contact
 from doorstep.store import event_log
 from doorstep.store.db import Database
 from doorstep.workflows.actions import Action
@@ -36,6 +37,7 @@ SETTLED = frozenset({EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FLA
 class Policies:
     exceptions: ExceptionPolicy = ExceptionPolicy()
     recover: RecoverPolicy = RecoverPolicy()
+    contact: Contact = Contact("", None, None)  # the operator's, for HELP answers
 
 
 @dataclass
@@ -45,10 +47,13 @@ class Outcome:
     waits_for: str | None = None
     known: list[str] = field(default_factory=list)  # subjects now known: wake their waiters
     actions: list[Action] = field(default_factory=list)
+    stored: list[int] = field(default_factory=list)  # new events it wrote: queue them too
 
 
-def applied(*, known: Iterable[str] = (), actions: Iterable[Action] = ()) -> Outcome:
-    return Outcome(EventStatus.PROCESSED, known=list(known), actions=list(actions))
+def applied(*, known: Iterable[str] = (), actions: Iterable[Action] = (),
+            stored: Iterable[int] = ()) -> Outcome:
+    return Outcome(EventStatus.PROCESSED, known=list(known), actions=list(actions),
+                   stored=list(stored))
 
 
 def ignored(note: str) -> Outcome:
@@ -101,12 +106,14 @@ def _load_handlers() -> None:
         apply_deliveries,
         apply_exceptions,
         apply_messages,
+        apply_replies,
         apply_routes,
     )
 
 
 def process_batch(db: Database, clock: Clock, policies: Policies, ids: list[int]) -> list[int]:
-    """Process events by id; return the ids of deferred events that can now go ahead.
+    """Process events by id; return the ids of the events that can now go ahead (deferred ones
+    whose subject is now known, and new ones the handlers stored).
 
     The whole batch is tried in one transaction; if anything fails, in a handler or at the
     commit, the batch runs again with a savepoint per event, so the failing one is set apart
@@ -126,6 +133,7 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
 
     known: list[str] = []
     waiting: dict[int, str] = {}
+    stored: list[int] = []
     with db.transaction() as session:
         now = clock.now()
         lock = db.dialect != "sqlite"  # SQLite's writer already holds the whole database
@@ -155,9 +163,11 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
                     continue
             _settle(event, outcome, now)
             known.extend(outcome.known)
+            stored.extend(outcome.stored)
             if outcome.waits_for:
                 waiting[event.id] = outcome.waits_for  # type: ignore[index]
         woken = event_log.waiting_for(session, known) if known else []
+        woken.extend(stored)
     # Another worker may have committed what these wait for while this batch ran; it looked
     # for waiters before these were marked, so look again now that they are.
     if waiting and db.dialect != "sqlite":

@@ -9,19 +9,27 @@ Anything else is kept with what it was understood to say, for the workflows and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from doorstep.domain import Channel, Direction, MessageStatus
-from doorstep.messaging import consent
+from doorstep.domain import Channel, ConversationStatus, Direction, MessageStatus
+from doorstep.messaging import consent, conversations
 from doorstep.messaging.replies import classify
 from doorstep.messaging.replies.lang import guess
 from doorstep.messaging.replies.text import normalize
 from doorstep.store.sql import insert_for
-from doorstep.store.tables import messages, shippers
+from doorstep.store.tables import (
+    deliveries,
+    drivers,
+    markets,
+    messages,
+    recipients,
+    shippers,
+)
 
 # Twilio's default keywords: it blocks (or unblocks) and answers these by itself.
 TWILIO_STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
@@ -32,9 +40,11 @@ TWILIO_START = {"start", "unstop"}
 class Incoming:
     provider_id: str
     from_: str
-    to: str  # our number
+    to: str  # our number or address
     service: str | None  # the messaging service the number belongs to, when there is one
     body: str
+    channel: Channel = Channel.SMS
+    source: str = "twilio"  # who handed it to us: the dedup key is (source, provider_id)
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,8 @@ class Handled:
     duplicate: bool
     intent: str
     reply: str | None  # what to answer in the same exchange, if anything
+    message_id: str | None = None
+    events: list[int] = field(default_factory=list)  # stored for the workflows: queue them
 
 
 @dataclass(frozen=True)
@@ -67,40 +79,86 @@ def texts(contact: Contact, lang: str) -> dict[str, str]:
             "help": f"{contact.name}: delivery updates. Help: {how}. Reply STOP to opt out."}
 
 
+def _message_id(msg: Incoming) -> str:
+    if msg.source == "twilio" and len(msg.provider_id) <= 64:
+        return f"msg_in_{msg.provider_id}"
+    return "msg_in_" + hashlib.sha256(f"{msg.source}:{msg.provider_id}".encode()).hexdigest()[:40]
+
+
+def _people(s: Session, msg: Incoming) -> tuple[str | None, str | None]:
+    """The recipient and the driver who write from this number or address, where known."""
+    field_ = "phone" if msg.channel is Channel.SMS else "email"
+    known = {msg.from_, conversations.normalized(msg.channel, msg.from_)}
+    recipient = s.scalar(sa.select(recipients.c.id).where(recipients.c[field_].in_(known))
+                         .limit(1))
+    driver = s.scalar(sa.select(drivers.c.id).where(drivers.c[field_].in_(known)).limit(1))
+    return recipient, driver
+
+
+def _timezone(s: Session, q: conversations.Question | None) -> str | None:
+    if q is None or q.subject_type != "delivery":
+        return None
+    return s.scalar(sa.select(markets.c.timezone).join(
+        deliveries, deliveries.c.market_id == markets.c.id).where(deliveries.c.id == q.subject_id))
+
+
 def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handled:
-    reply = classify(msg.body[:1600], context="pre_delivery", lang="auto", now=now)
+    """Keep an incoming message once; act on STOP / START / HELP before anything else; then
+    read it as the answer to the open question it replies to, or hand it to a person."""
+    ours = [x for x in (msg.to, msg.service) if x]
+    question = conversations.match(s, msg.channel, msg.from_, ours, now)
+    reply = classify(msg.body[:1600], context=question.question if question else "pre_delivery",
+                     lang="auto", now=now, tz=_timezone(s, question))
     lang = guess(normalize(msg.body))
     shipper = s.scalar(sa.select(shippers.c.id).where(
-        shippers.c.sms_from == msg.to if msg.service is None
-        else sa.or_(shippers.c.messaging_service_sid == msg.service,
-                    shippers.c.sms_from == msg.to)).limit(1))
+        (shippers.c.sms_from == msg.to if msg.service is None
+         else sa.or_(shippers.c.messaging_service_sid == msg.service,
+                     shippers.c.sms_from == msg.to))
+        if msg.channel is Channel.SMS else shippers.c.email_from == msg.to).limit(1))
+    recipient, driver = _people(s, msg)
+    message_id = _message_id(msg)
     stored = s.execute(insert_for(s)(messages).values(
-        id=f"msg_in_{msg.provider_id}"[:128], direction=Direction.INBOUND, channel=Channel.SMS,
+        id=message_id, direction=Direction.INBOUND, channel=msg.channel,
         purpose=f"reply.{reply.intent}", created_at=now, status=MessageStatus.RECEIVED,
-        status_at=now, dedup_key=f"inbound:twilio:{msg.provider_id}"[:256],
+        status_at=now, dedup_key=f"inbound:{msg.source}:{msg.provider_id}"[:256],
         to_addr=msg.to, from_addr=msg.from_, body=msg.body, language=lang,
-        provider_id=msg.provider_id[:64], shipper_id=shipper,
+        provider_id=msg.provider_id[:320], shipper_id=shipper, recipient_id=recipient,
+        driver_id=driver, conversation_id=question.id if question else None,
+        subject_type=question.subject_type if question else None,
+        subject_id=question.subject_id if question else None,
         context={"intent": reply.intent, "slots": dict(reply.slots),
-                 "confidence": reply.confidence},
+                 "confidence": reply.confidence, "service": msg.service},
     ).on_conflict_do_nothing(index_elements=["dedup_key"]))
     if not stored.rowcount:  # type: ignore[attr-defined]
         return Handled(duplicate=True, intent=reply.intent, reply=None)
     sender = msg.service or msg.to
     word = _keyword(msg.body)
+    handled = Handled(duplicate=False, intent=reply.intent, reply=None, message_id=message_id)
     if reply.intent == "stop":
-        consent.record(s, consent.ConsentChange(Channel.SMS, msg.from_, sender, True, now,
-                                                "keyword" if word in TWILIO_STOP else "reply",
+        twilio_saw_it = msg.channel is Channel.SMS and word in TWILIO_STOP
+        consent.record(s, consent.ConsentChange(msg.channel, msg.from_, sender, True, now,
+                                                "keyword" if twilio_saw_it else "reply",
                                                 msg.body))
-        answer = None if word in TWILIO_STOP else texts(contact, lang)["stop"]
-        return Handled(duplicate=False, intent="stop", reply=answer)
+        if question is not None:
+            conversations.close(s, question.id, ConversationStatus.EXPIRED)
+        answer = None if twilio_saw_it else texts(contact, lang)["stop"]
+        return replace(handled, reply=answer)
     if reply.intent == "start":
-        consent.record(s, consent.ConsentChange(Channel.SMS, msg.from_, sender, False, now,
-                                                "keyword" if word in TWILIO_START else "reply",
+        twilio_saw_it = msg.channel is Channel.SMS and word in TWILIO_START
+        consent.record(s, consent.ConsentChange(msg.channel, msg.from_, sender, False, now,
+                                                "keyword" if twilio_saw_it else "reply",
                                                 msg.body))
-        return Handled(duplicate=False, intent="start", reply=None)
-    if reply.intent == "help" and not consent.opted_out(s, Channel.SMS, msg.from_, sender):
-        return Handled(duplicate=False, intent="help", reply=texts(contact, lang)["help"])
-    return Handled(duplicate=False, intent=reply.intent, reply=None)
+        return handled
+    if reply.intent == "help":
+        if consent.opted_out(s, msg.channel, msg.from_, sender):
+            return handled
+        return replace(handled, reply=texts(contact, lang)["help"])
+    if question is not None and conversations.understood(reply.intent, reply.confidence):
+        event = conversations.answered(s, question, message_id=message_id, intent=reply.intent,
+                                       slots=dict(reply.slots), text=msg.body, now=now)
+        return replace(handled, events=[event] if event is not None else [])
+    conversations.hand_over(s, message_id, question, now)
+    return handled
 
 
 def thread(s: Session, address: str) -> list[sa.Row[object]]:

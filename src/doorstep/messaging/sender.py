@@ -53,6 +53,7 @@ class Daytime:
 
 
 URGENT_AUDIENCES = {"supervisor", "operations"}  # the operator's own people: any hour
+OPT_OUT_CONFIRMATION = "reply.stop"
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,9 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
             _end(s, row, MessageStatus.SUPPRESSED, now, reason=SuppressionReason.INVALID_NUMBER)
             continue
         sender = _sender_of(s, row)
-        if channel in (Channel.SMS, Channel.EMAIL) and consent.opted_out(s, channel, to, sender):
+        # The one answer that confirms an opt-out goes to a number that has just opted out.
+        if channel in (Channel.SMS, Channel.EMAIL) and row.purpose != OPT_OUT_CONFIRMATION \
+                and consent.opted_out(s, channel, to, sender):
             _end(s, row, MessageStatus.SUPPRESSED, now, reason=SuppressionReason.OPTED_OUT)
             continue
         body = row.body

@@ -85,6 +85,11 @@ def router(rt: Runtime) -> APIRouter:
                 return inbound.receive(s, message, rt.clock.now(), contact)
 
         handled = await run_in_threadpool(receive)
+        if handled.events:
+            try:
+                rt.tasks.enqueue_events(handled.events)
+            except Exception:  # stored: the sweep queues it later
+                log.exception("queue unreachable: an understood reply waits for the sweep")
         return Response(twiml(handled.reply), media_type="application/xml")
 
     return api

@@ -37,6 +37,9 @@ class QueueMessage:
     driver_id: str | None = None
     send_after: datetime | None = None
     expires_at: datetime | None = None  # too late to matter after this: suppressed, not sent
+    question: str | None = None  # a reply context: the answer is routed back to this decision
+    from_addr: str | None = None  # the sender, when it is not the shipper's own
+    body: str | None = None  # words already written (a person's answer), not a template's
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ def on_failed(delivery: Delivery, attempt: Attempt, recipient: Recipient, shippe
             context={"reason": attempt.failure_reason.value if attempt.failure_reason else None,
                      "attempt": attempt.number},
             shipper_id=shipper.id, market_id=market.id, recipient_id=recipient.id,
+            question="redelivery_offer",
             send_after=next_daytime(attempt.occurred_at, market.timezone,
                                     policy.daytime_start, policy.daytime_end),
         ))
