@@ -28,7 +28,8 @@ THEIRS = ["D-B1", "D-B2", "D-B3", OTHER_SHIPPER, "Bea Other", "Bo Other", "Bi Ot
 PUBLIC = {"/", "/login", "/healthz", "/readyz", "/webhooks/openapi.json", "/api/v1/openapi.json"}
 # Routes that change something; each is tested on its own (signatures, CSRF).
 WRITES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/webhooks/generic"),
-          ("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/sms")}
+          ("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/sms"),
+          ("POST", "/inbox/{message_id}/answer"), ("POST", "/inbox/{message_id}/set-aside")}
 # The operator's own staff and fleet: a shipper is refused them outright.
 OPERATIONS = {"/api/v1/drivers", "/api/v1/drivers/{id}"}
 

@@ -17,6 +17,7 @@ from doorstep.read import messages as read
 from doorstep.runtime import Runtime
 from doorstep.web import auth
 from doorstep.web.pages.common import render
+from doorstep.web.pages.inbox import may_answer, new_nonce
 
 Status = Annotated[MessageStatus | None, Query()]
 ChannelParam = Annotated[Channel | None, Query()]
@@ -75,6 +76,7 @@ def router(rt: Runtime) -> APIRouter:
         rows = await run_in_threadpool(load)
         if not rows:
             raise HTTPException(404, "no messages to or from this address")
-        return render(rt, request, "thread.html", v, address=address, rows=rows)
+        return render(rt, request, "thread.html", v, address=address, rows=rows,
+                      may_answer=may_answer(v), nonce=new_nonce())
 
     return api
