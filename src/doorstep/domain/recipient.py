@@ -25,6 +25,8 @@ class Recipient:
     sms_consent: Consent = Consent.UNKNOWN
     email_consent: Consent = Consent.UNKNOWN
     opted_out_at: datetime | None = None
+    phone_invalid_at: datetime | None = None  # the provider said it cannot be reached, for good
+    email_invalid_at: datetime | None = None
 
     def opt_out_of_sms(self, at: datetime) -> None:
         self.opted_out_at = require_aware(at)
@@ -35,7 +37,9 @@ class Recipient:
         self.opted_out_at = None
 
     def may_text(self) -> bool:
-        return self.phone is not None and self.sms_consent is not Consent.REVOKED
+        return (self.phone is not None and self.phone_invalid_at is None
+                and self.sms_consent is not Consent.REVOKED)
 
     def may_email(self) -> bool:
-        return self.email is not None and self.email_consent is not Consent.REVOKED
+        return (self.email is not None and self.email_invalid_at is None
+                and self.email_consent is not Consent.REVOKED)

@@ -46,7 +46,8 @@ def delivery_created(ctx: Ctx, data: f.DeliveryCreated) -> Outcome:
                           email=data.recipient.email, language=data.recipient.language), rid)
     else:
         recipient.name = data.recipient.name
-        recipient.email = data.recipient.email or recipient.email
+        if data.recipient.email and data.recipient.email != recipient.email:
+            recipient.email, recipient.email_invalid_at = data.recipient.email, None
         recipient.language = data.recipient.language
     delivery = ctx.get(Delivery, data.delivery_id)
     details = _details(data, rid, ctx)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import Channel, EventStatus, MessageStatus
-from doorstep.messaging import consent
+from doorstep.messaging import consent, unreachable
 from doorstep.store.sql import insert_for
 from doorstep.store.tables import events, messages
 
@@ -27,6 +27,9 @@ STATUS = {"accepted": None, "scheduled": None, "queued": None, "sending": None,
 RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 1, MessageStatus.SENT: 2,
         MessageStatus.UNDELIVERED: 3, MessageStatus.DELIVERED: 4, MessageStatus.FAILED: 4,
         MessageStatus.SUPPRESSED: 5}
+# Carrier codes that say the number will never receive (an unknown destination, a landline);
+# 30003 (handset off) is not among them.
+UNREACHABLE = {"30005", "30006"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def apply(s: Session, source: str, receipt: Receipt, now: datetime) -> Outcome:
     if receipt.error_code:
         values["error_code"] = receipt.error_code
     s.execute(messages.update().where(messages.c.id == row.id).values(**values))
+    if receipt.error_code in UNREACHABLE:
+        unreachable.mark(s, Channel(row.channel), row.recipient_id, now)
     if receipt.error_code == "21610" and row.to_addr:
         consent.record(s, consent.ConsentChange(
             Channel(row.channel), row.to_addr, row.from_addr or consent.EVERY_SENDER, True, now,
