@@ -166,12 +166,14 @@ def worker(config: ConfigOpt = None) -> None:
 from doorstep.access.cli import tokens, users  # noqa: E402  (after the commands above, for --help order)
 from doorstep.bench.cli import bench  # noqa: E402
 from doorstep.messaging.cli import outbox  # noqa: E402
+from doorstep.messaging.mail_cli import mail  # noqa: E402
 from doorstep.messaging.replies.cli import replies  # noqa: E402
 
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
 app.add_typer(replies, name="replies")
 app.add_typer(outbox, name="outbox")
+app.add_typer(mail, name="mail")
 app.add_typer(bench, name="bench")
 
 

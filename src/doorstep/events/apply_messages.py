@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from doorstep.domain import Channel, EventType
 from doorstep.events import format as f
-from doorstep.events.outbox import queue_message
 from doorstep.events.processing import Ctx, Outcome, applied, handles, ignored
 from doorstep.messaging import inbound
-from doorstep.workflows.actions import Audience, QueueMessage
 
 
 @handles(EventType.MESSAGE_RECEIVED)
@@ -20,12 +18,5 @@ def message_received(ctx: Ctx, data: f.MessageReceived) -> Outcome:
     handled = inbound.receive(ctx.session, msg, ctx.at, ctx.policies.contact)
     if handled.duplicate:
         return ignored("this message was received before")
-    if handled.reply is not None:
-        # No provider is waiting for an answer in this exchange: the answer goes by the outbox.
-        queue_message(ctx.session, QueueMessage(
-            purpose=f"reply.{handled.intent}", channel=channel, audience=Audience.RECIPIENT,
-            dedup_key=f"answer:{handled.message_id}", subject_type="message",
-            subject_id=str(handled.message_id), to_addr=data.from_addr, template="answer",
-            context={"urgent": True}, from_addr=data.to_addr, body=handled.reply),
-            ctx.now, event_id=ctx.event.id)
+    inbound.queue_answer(ctx.session, handled, msg, ctx.now, event_id=ctx.event.id)
     return applied(stored=handled.events)

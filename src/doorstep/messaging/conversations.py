@@ -85,6 +85,27 @@ def match(s: Session, channel: Channel, from_addr: str, senders: list[str],
     return Question(row.id, row.question, row.subject_type, row.subject_id, row.message_id)
 
 
+def asked_in(s: Session, provider_ids: tuple[str, ...], from_addr: str,
+             now: datetime) -> Question | None:
+    """The open question asked by the email this one replies to (its In-Reply-To or
+    References), when it was asked of this address."""
+    if not provider_ids:
+        return None
+    row = s.execute(
+        sa.select(conversations.c.id, conversations.c.question, conversations.c.subject_type,
+                  conversations.c.subject_id, messages.c.id.label("message_id"))
+        .join(messages, messages.c.conversation_id == conversations.c.id)
+        .where(messages.c.provider_id.in_(provider_ids[:20]),
+               messages.c.direction == Direction.OUTBOUND,
+               conversations.c.address == normalized(Channel.EMAIL, from_addr),
+               conversations.c.status == ConversationStatus.OPEN,
+               sa.or_(conversations.c.expires_at.is_(None), conversations.c.expires_at > now))
+        .order_by(conversations.c.opened_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return Question(row.id, row.question, row.subject_type, row.subject_id, row.message_id)
+
+
 def understood(intent: str, confidence: float) -> bool:
     return intent not in NEEDS_PERSON and confidence >= UNDERSTOOD_AT
 

@@ -45,6 +45,7 @@ class Incoming:
     body: str
     channel: Channel = Channel.SMS
     source: str = "twilio"  # who handed it to us: the dedup key is (source, provider_id)
+    in_reply_to: tuple[str, ...] = ()  # provider ids of our messages it answers (email headers)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handl
     """Keep an incoming message once; act on STOP / START / HELP before anything else; then
     read it as the answer to the open question it replies to, or hand it to a person."""
     ours = [x for x in (msg.to, msg.service) if x]
-    question = conversations.match(s, msg.channel, msg.from_, ours, now)
+    question = (conversations.asked_in(s, msg.in_reply_to, msg.from_, now)
+                or conversations.match(s, msg.channel, msg.from_, ours, now))
     reply = classify(msg.body[:1600], context=question.question if question else "pre_delivery",
                      lang="auto", now=now, tz=_timezone(s, question))
     lang = guess(normalize(msg.body))
@@ -159,6 +161,22 @@ def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handl
         return replace(handled, events=[event] if event is not None else [])
     conversations.hand_over(s, message_id, question, now)
     return handled
+
+
+def queue_answer(s: Session, handled: Handled, msg: Incoming, now: datetime,
+                 event_id: int | None = None) -> None:
+    """Where no provider waits for an answer in the same exchange (an email, a text through
+    the generic webhook), the answer to STOP or HELP goes by the outbox."""
+    from doorstep.events.outbox import queue_message
+    from doorstep.workflows.actions import Audience, QueueMessage
+
+    if handled.reply is None or handled.message_id is None:
+        return
+    queue_message(s, QueueMessage(
+        purpose=f"reply.{handled.intent}", channel=msg.channel, audience=Audience.RECIPIENT,
+        dedup_key=f"answer:{handled.message_id}", subject_type="message",
+        subject_id=handled.message_id, to_addr=msg.from_, template="answer",
+        context={"urgent": True}, from_addr=msg.to, body=handled.reply), now, event_id=event_id)
 
 
 def thread(s: Session, address: str) -> list[sa.Row[object]]:

@@ -29,6 +29,7 @@ PUBLIC = {"/", "/login", "/healthz", "/readyz", "/webhooks/openapi.json", "/api/
 # Routes that change something; each is tested on its own (signatures, CSRF).
 WRITES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/webhooks/generic"),
           ("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/sms"),
+          ("POST", "/webhooks/email"),
           ("POST", "/inbox/{message_id}/answer"), ("POST", "/inbox/{message_id}/set-aside")}
 # The operator's own staff and fleet: a shipper is refused them outright.
 OPERATIONS = {"/api/v1/drivers", "/api/v1/drivers/{id}"}
