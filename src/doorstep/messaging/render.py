@@ -1,29 +1,41 @@
 """Turning an outbox row's template and context into the words sent.
 
-Templates render in Jinja2's sandbox: a template cannot reach Python objects beyond the values
-it is given. These are the operator's defaults, per template and language; shippers' own
-templates take their place where a shipper has written one.
+Which template: the shipper's saved one in the recipient's language, else the operator's saved
+one ("*"), else the built-in one below; then the same three in English. A saved template that
+fails to render for a message (an error, the time limit) is passed over for the next one, so a
+broken template never stops a message that a later one can word; the built-ins are ours, and
+only when they fail too does the message fail.
+
+Every template renders in the time-limited sandbox (doorstep.messaging.sandbox).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
-                            keep_trailing_newline=False)
+from doorstep.messaging.errors import RenderError
+from doorstep.messaging.sandbox import render_text
+from doorstep.messaging.saved import NONE_SAVED, OPERATOR, SavedTemplates
+
+__all__ = ["DEFAULTS", "REASONS", "SUBJECTS", "Brand", "RenderError", "Rendered", "email_parts",
+           "render"]
+
+log = logging.getLogger(__name__)
+FALLBACK_LANGUAGE = "en"
+BUILT_IN = "built-in"
 
 REASONS = {
     "en": {"not_home": "no one was home", "wrong_address": "we could not find the address",
            "access": "we could not get in", "refused": "it was refused",
-           "damaged": "the parcel was damaged"},
+           "damaged": "the parcel was damaged", "other": "we could not deliver it"},
     "es": {"not_home": "no había nadie en casa", "wrong_address": "no encontramos la dirección",
            "access": "no pudimos entrar", "refused": "fue rechazado",
-           "damaged": "el paquete llegó dañado"},
+           "damaged": "el paquete llegó dañado", "other": "no pudimos entregarlo"},
 }
 
 DEFAULTS: dict[tuple[str, str], str] = {
@@ -73,51 +85,95 @@ class Brand:
     logo_url: str | None = None
 
 
-def email_parts(template: str, language: str, body: str, context: dict[str, Any],
-                brand: Brand) -> tuple[str, str]:
-    """The subject and the HTML part of an email whose text part is `body`."""
-    lang = language if (template, language) in SUBJECTS else "en"
-    source = SUBJECTS.get((template, lang), "{{ shipper }}")
-    try:
-        subject = _compiled(source).render(**{**context, "shipper": brand.name}).strip()
-    except TemplateError as err:
-        raise RenderError(f"{template} subject ({lang}): {err}") from None
-    html = HTML_LAYOUT.render(lang=lang, primary=brand.primary, secondary=brand.secondary,
-                              logo=brand.logo_url, shipper=brand.name,
-                              paragraphs=[p for p in body.split("\n") if p.strip()])
-    return subject, html
-
-
-class RenderError(Exception):
-    """A template that cannot render this context; the message says where and why."""
-
-
-@lru_cache(maxsize=1024)
-def _compiled(source: str) -> Template:
-    """Compiling is most of a render's cost: each template is compiled once per process."""
-    return _env.from_string(source)
-
-
 @dataclass(frozen=True)
 class Rendered:
     body: str
     template: str
     language: str
+    origin: str = BUILT_IN  # whose words: a shipper id, OPERATOR, or BUILT_IN
 
 
-def render(template: str, language: str, context: dict[str, Any], *,
-           shipper_name: str | None = None) -> Rendered:
-    lang = language if (template, language) in DEFAULTS else "en"
-    source = DEFAULTS.get((template, lang))
-    if source is None:
-        raise RenderError(f"no template {template!r}")
+def built_in(name: str, language: str, part: str) -> str | None:
+    return (DEFAULTS if part == "body" else SUBJECTS).get((name, language))
+
+
+def candidates(name: str, language: str, part: str, shipper_id: str | None,
+               saved: SavedTemplates) -> Iterator[tuple[str, str, str]]:
+    """(origin, language, source) in the order they are tried."""
+    for lang in dict.fromkeys((language, FALLBACK_LANGUAGE)):
+        if shipper_id:
+            source = saved.get(shipper_id, name, lang, part)
+            if source is not None:
+                yield shipper_id, lang, source
+        source = saved.get(OPERATOR, name, lang, part)
+        if source is not None:
+            yield OPERATOR, lang, source
+        source = built_in(name, lang, part)
+        if source is not None:
+            yield BUILT_IN, lang, source
+
+
+def values_for(language: str, context: dict[str, Any], shipper_name: str | None) -> dict[str, Any]:
+    """What a template sees: the message's context, the shipper's name and, when there is a
+    reason, the reason in words in the template's language."""
     values = dict(context)
     values.setdefault("shipper", shipper_name or "")
     if "reason" in values:
-        values.setdefault("reason_text", REASONS.get(lang, REASONS["en"]).get(
-            str(values["reason"]), "we could not deliver it"))
+        words = REASONS.get(language, REASONS[FALLBACK_LANGUAGE])
+        values.setdefault("reason_text", words.get(str(values["reason"]), words["other"]))
+    return values
+
+
+def _first_that_renders(name: str, language: str, part: str, context: dict[str, Any],
+                        shipper_name: str | None, shipper_id: str | None,
+                        saved: SavedTemplates) -> tuple[str, str, str]:
+    """(text, origin, language) of the first template in the order that renders."""
+    last: RenderError | None = None
+    for origin, lang, source in candidates(name, language, part, shipper_id, saved):
+        try:
+            text = render_text(source, values_for(lang, context, shipper_name)).strip()
+        except RenderError as err:
+            last = err.at(f"{name} {part} ({lang}, {origin})")
+            if origin != BUILT_IN:
+                log.warning("a saved template does not render; using the next one: %s",
+                            last.loggable()[:300])
+            continue
+        return text, origin, lang
+    raise last or RenderError(f"no template {name!r}")
+
+
+def render(template: str, language: str, context: dict[str, Any], *,
+           shipper_name: str | None = None, shipper_id: str | None = None,
+           saved: SavedTemplates = NONE_SAVED) -> Rendered:
+    body, origin, lang = _first_that_renders(template, language, "body", context, shipper_name,
+                                             shipper_id, saved)
+    return Rendered(body=body, template=template, language=lang, origin=origin)
+
+
+_html = SandboxedEnvironment(autoescape=True)
+HTML_LAYOUT = _html.from_string(
+    '<!doctype html><html lang="{{ lang }}"><body style="margin:0;font-family:Arial,sans-serif;'
+    'background:{{ secondary }}"><div style="max-width:560px;margin:0 auto;padding:24px">'
+    '<div style="background:{{ primary }};color:#fff;padding:12px 16px;font-weight:bold">'
+    '{% if logo %}<img src="{{ logo }}" alt="" height="28" style="vertical-align:middle;'
+    'margin-right:8px">{% endif %}{{ shipper }}</div><div style="background:#fff;padding:16px;'
+    'line-height:1.5">{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}</div></div>'
+    '</body></html>')
+
+
+def email_parts(template: str, language: str, body: str, context: dict[str, Any],
+                brand: Brand, *, shipper_id: str | None = None,
+                saved: SavedTemplates = NONE_SAVED) -> tuple[str, str]:
+    """The subject and the HTML part of an email whose text part is `body`. A message without
+    any subject template is headed with the shipper's name."""
     try:
-        body = _compiled(source).render(**values).strip()
-    except TemplateError as err:
-        raise RenderError(f"{template} ({lang}): {err}") from None
-    return Rendered(body=body, template=template, language=lang)
+        subject, _, lang = _first_that_renders(template, language, "subject", context,
+                                               brand.name, shipper_id, saved)
+    except RenderError as err:
+        if err.reason != f"no template {template!r}":
+            raise
+        subject, lang = brand.name, language
+    html = HTML_LAYOUT.render(lang=lang, primary=brand.primary, secondary=brand.secondary,
+                              logo=brand.logo_url, shipper=brand.name,
+                              paragraphs=[p for p in body.split("\n") if p.strip()])
+    return subject, html

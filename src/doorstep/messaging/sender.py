@@ -29,6 +29,7 @@ from doorstep.messaging.channels.base import (
 )
 from doorstep.messaging.channels.base import Channel as ChannelImpl
 from doorstep.messaging.render import Brand, RenderError, email_parts, render
+from doorstep.messaging.saved import for_session as saved_templates
 from doorstep.store.db import Database
 from doorstep.store.tables import markets, message_attempts, messages, shippers
 
@@ -162,7 +163,8 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
         if body is None:
             try:
                 body = render(row.template, row.language, row.context or {},
-                              shipper_name=_shipper_name(s, row.shipper_id)).body
+                              shipper_name=_shipper_name(s, row.shipper_id),
+                              shipper_id=row.shipper_id, saved=saved_templates(s)).body
             except RenderError as err:
                 log.warning("message %s cannot be rendered: %s", row.id, err)
                 _end(s, row, MessageStatus.FAILED, now, code="template")
@@ -172,7 +174,8 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
             brand = _brand(s, row.shipper_id)
             try:
                 subject, html = email_parts(row.template, row.language, body,
-                                            row.context or {}, brand)
+                                            row.context or {}, brand, shipper_id=row.shipper_id,
+                                            saved=saved_templates(s))
             except RenderError as err:
                 log.warning("message %s cannot be rendered: %s", row.id, err)
                 _end(s, row, MessageStatus.FAILED, now, code="template")
