@@ -1,6 +1,7 @@
-"""Property: no sequence of queued messages, opt-outs and opt-ins, provider answers (accepted,
-busy, refused, unknown), crashes between claim and send, reconciliations and waiting sends a
-message twice, or to a number that had opted out of that sender when it was sent."""
+"""Property: no sequence of queued messages, opt-outs and opt-ins (recorded, or texted in any
+words through the inbound path, even twice), provider answers (accepted, busy, refused,
+unknown), crashes between claim and send, reconciliations and waiting sends a message twice,
+or to a number that had opted out of that sender when it was sent."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from doorstep.clock import VirtualClock
 from doorstep.domain import Channel
 from doorstep.events.outbox import queue_message
-from doorstep.messaging import consent, sender
+from doorstep.messaging import consent, inbound, sender
 from doorstep.messaging.channels.base import Accepted, Outgoing, Permanent, Transient, Unknown
 from doorstep.runtime import Runtime
 from doorstep.store.migrate import upgrade
@@ -24,6 +25,11 @@ from tests.conftest import START, make_settings
 
 NUMBERS = ["+12125550101", "+12125550102", "+12125550103"]
 SENDER = "+12125550110"  # freshcart
+# Replies as people write them, and what each means for consent (None: nothing).
+REPLIES = {"STOP": True, "stop texting me!!": True, "Unsubscribe": True, "  Quit. ": True,
+           "no más mensajes": True, "START": False, "unstop": False,
+           "please stop by after 5": None, "HELP": None, "saturday works": None,
+           "don't stop, I need it": None}
 ANSWERS = st.sampled_from(["accept", "accept", "accept", "busy", "refuse", "unknown_made",
                            "unknown_not_made"])
 
@@ -72,6 +78,7 @@ class OutboxMachine(RuleBasedStateMachine):
         self.provider = Provider(self)
         self.opted_out: dict[str, bool] = {}
         self.queued = 0
+        self.replies = 0
 
     def teardown(self) -> None:
         self.rt.db.dispose()
@@ -97,6 +104,19 @@ class OutboxMachine(RuleBasedStateMachine):
                 Channel.SMS, number, consent.EVERY_SENDER if every else SENDER, out,
                 self.clock.now(), "reply", "STOP" if out else "START"))
         self.opted_out[number] = out
+
+    @rule(number=st.sampled_from(NUMBERS), text=st.sampled_from(sorted(REPLIES)),
+          twice=st.booleans())
+    def reply(self, number: str, text: str, twice: bool) -> None:
+        """A text comes in through the Twilio webhook's path (maybe delivered twice)."""
+        self.replies += 1
+        incoming = inbound.Incoming(f"SM{self.replies:032x}", number, SENDER, None, text)
+        contact = inbound.Contact("Brightline", "+12125550100", None)
+        for _ in range(2 if twice else 1):
+            with self.rt.db.transaction() as s:
+                inbound.receive(s, incoming, self.clock.now(), contact)
+        if REPLIES[text] is not None:
+            self.opted_out[number] = bool(REPLIES[text])
 
     @rule(answers=st.lists(ANSWERS, max_size=6))
     def drain(self, answers: list[str]) -> None:
