@@ -8,7 +8,7 @@ from doorstep.sim.fakes.twilio import (
     InboundResult,
     twilio_signature,
 )
-from doorstep.sim.fakes.twilio_state import FakeMessage, TwilioError
+from doorstep.sim.fakes.twilio_records import FakeMessage, TwilioError
 
 __all__ = ["CallbackOptions", "Delivery", "FakeMessage", "FakeTwilio", "InboundResult",
            "TwilioError", "twilio_signature"]

@@ -11,7 +11,8 @@
 
 Nothing moves by itself: `advance()` moves every message one status on and posts the callbacks
 that causes; `deliver_all()` runs them to the end. `run_in_background()` does `advance()` on a
-timer for the demo. The rules live in `twilio_state.py`; this module is the HTTP side.
+timer for the demo. The rules live in `twilio_state.py` and `twilio_records.py`; this module
+is the HTTP side.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from doorstep.clock import Clock, SystemClock
-from doorstep.sim.fakes.twilio_state import (
+from doorstep.sim.fakes.twilio_records import (
     API_VERSION,
     DEFAULT_REPLIES,
     Callback,
@@ -47,9 +48,9 @@ from doorstep.sim.fakes.twilio_state import (
     Outcome,
     Service,
     TwilioError,
-    TwilioState,
 )
-from doorstep.sim.fakes.twilio_state import Route as FaultRoute
+from doorstep.sim.fakes.twilio_records import Route as FaultRoute
+from doorstep.sim.fakes.twilio_state import TwilioState
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
