@@ -66,16 +66,6 @@ SUBJECTS: dict[tuple[str, str], str] = {
     ("failed_attempt", "es"): "{{ shipper }}: no pudimos entregar su paquete hoy",
 }
 
-_html = SandboxedEnvironment(autoescape=True)
-HTML_LAYOUT = _html.from_string(
-    '<!doctype html><html lang="{{ lang }}"><body style="margin:0;font-family:Arial,sans-serif;'
-    'background:{{ secondary }}"><div style="max-width:560px;margin:0 auto;padding:24px">'
-    '<div style="background:{{ primary }};color:#fff;padding:12px 16px;font-weight:bold">'
-    '{% if logo %}<img src="{{ logo }}" alt="" height="28" style="vertical-align:middle;'
-    'margin-right:8px">{% endif %}{{ shipper }}</div><div style="background:#fff;padding:16px;'
-    'line-height:1.5">{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}</div></div>'
-    '</body></html>')
-
 
 @dataclass(frozen=True)
 class Brand:

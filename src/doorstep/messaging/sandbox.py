@@ -27,81 +27,25 @@ namespace (the one mutable object Jinja offers).
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.filters import FILTERS
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from doorstep.messaging import limits
 from doorstep.messaging.errors import RenderError
 from doorstep.messaging.limits import LimitExceeded
+from doorstep.messaging.sandbox_filters import guarded_filters
 
-SAFE_FILTERS = {
-    "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e",
-    "escape", "filesizeformat", "first", "float", "format", "groupby", "indent", "int", "items",
-    "join", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-    "replace", "reverse", "round", "select", "selectattr", "slice", "sort", "string",
-    "striptags", "sum", "title", "trim", "truncate", "unique", "upper", "urlencode", "wordcount",
-    "wordwrap",
-}  # left out: pprint, tojson, xmlattr, urlize (sizes hard to bound, no use in a message), random
+# The str methods that pad or multiply: out of reach (the filters have checked versions).
 PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format",
                              "format_map", "replace", "join", "translate"})
-
-
-def _over(size: float) -> None:
-    if size > limits.MAX_VALUE:
-        raise limits.too_large()
-
-
-def _text_len(value: Any) -> int:
-    return len(value) if isinstance(value, str) else limits.weight(value)
-
-
-# Checks made before a filter runs, on its arguments by name (inspect.Signature.bind).
-PRECHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "center": lambda a: _over(a.get("width", 80)),
-    "indent": lambda a: _over(_text_len(a["s"]) + (str(a["s"]).count("\n") + 1)
-                              * _text_len(a.get("width", 4))),
-    "join": lambda a: _over(limits.weight(a["value"]) + _text_len(a.get("d", ""))
-                            * limits.weight(a["value"])),
-    "replace": lambda a: _over(_text_len(a["s"]) + (str(a["s"]).count(str(a["old"])) + 1)
-                               * _text_len(a["new"])),
-    "format": lambda a: limits.check_percent_format(a["value"], a.get("args") or a.get("kwargs")),
-    "wordwrap": lambda a: _over(_text_len(a["s"]) * (1 + _text_len(a.get("wrapstring") or "\n"))),
-    "slice": lambda a: _over(a["slices"]),
-    "batch": lambda a: _over(a["linecount"]),
-    "sum": lambda a: _numbers_only(a.get("start", 0)),
-}
-
-
-def _numbers_only(start: Any) -> None:
-    if not isinstance(start, (int, float)):
-        raise LimitExceeded("sum adds numbers only")
-
-
-def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    precheck = PRECHECKS.get(name)
-    signature = inspect.signature(func) if precheck else None
-
-    @wraps(func)  # keeps `jinja_pass_arg`, so Jinja still passes the context where asked
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        limits.tick()
-        if precheck is not None and signature is not None:
-            bound = signature.bind(*args, **kwargs)
-            precheck(bound.arguments)
-        return limits.bounded(func(*args, **kwargs))
-
-    return guarded
-
-
 LOOP_GUARD = "guarded_loop"
 
 
@@ -197,8 +141,7 @@ class TimedSandbox(ImmutableSandboxedEnvironment):
         super().__init__(undefined=StrictUndefined, autoescape=False, **options)
         self.globals.clear()
         self.globals["range"] = GuardedRange
-        self.filters = {name: _guard_filter(name, f) for name, f in FILTERS.items()
-                        if name in SAFE_FILTERS}
+        self.filters = guarded_filters()
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, (str, bytes)) and attr in PADDING_METHODS:
