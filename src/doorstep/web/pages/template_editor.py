@@ -49,12 +49,11 @@ class Applies:
     saved_row: Any | None = None
 
 
-def applies(e_key: saved.Key, snapshot: saved.SavedTemplates, rows: dict[Any, Any]) -> Applies:
-    shipper = None if e_key.scope == saved.OPERATOR else e_key.scope
-    for origin, lang, source in candidates(e_key.name, e_key.language, e_key.part, shipper,
-                                           snapshot):
-        return Applies(origin, lang, source, rows.get((origin, e_key.name, lang, e_key.part)))
-    return Applies(BUILT_IN, e_key.language, None)
+def applies(key: saved.Key, snapshot: saved.SavedTemplates, rows: dict[Any, Any]) -> Applies:
+    shipper = None if key.scope == saved.OPERATOR else key.scope
+    for origin, lang, source in candidates(key.name, key.language, key.part, shipper, snapshot):
+        return Applies(origin, lang, source, rows.get((origin, key.name, lang, key.part)))
+    return Applies(BUILT_IN, key.language, None)
 
 
 def editor_url(key: saved.Key, **extra: str) -> str:
@@ -192,14 +191,16 @@ def router(rt: Runtime) -> APIRouter:
             raise HTTPException(403, "you may read these templates, not change them")
 
         def attempt() -> Response:
-            with rt.db.transaction() as s:
-                # The preview is the whole check (the sample, then the chosen delivery): a
-                # template with any error in it is shown again, never stored.
+            # The preview is the whole check (the sample, then the chosen delivery), made before
+            # the write transaction so that no render holds the database's write lock. A
+            # template with any error in it is shown again, never stored.
+            with rt.db.reading() as s:
                 shown = preview(s, e, source, delivery_id, v.principal)
-                if saving and shown.check.ok:
+                picker = [] if saving and shown.check.ok else _picker(s, e)
+            if saving and shown.check.ok:
+                with rt.db.transaction() as s:
                     saved.upsert(s, e.key, source, _email_of(s, v.principal), rt.clock.now())
-                    return RedirectResponse(editor_url(e.key, done="saved"), status_code=303)
-                picker = _picker(s, e)
+                return RedirectResponse(editor_url(e.key, done="saved"), status_code=303)
             return page(request, v, e, source, shown, picker,
                         status_code=422 if saving else 200)
 
