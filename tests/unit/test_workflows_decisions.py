@@ -160,7 +160,8 @@ def test_failed_attempt_texts_the_recipient_in_their_language():
     [sms] = reach_outs(actions)
     assert (sms.channel, sms.audience, sms.to_addr, sms.language, sms.recipient_id) == (
         Channel.SMS, Audience.RECIPIENT, "+12125552000", "es", "r1")
-    assert sms.context == {"reason": "not_home", "attempt": 2}
+    assert sms.context == {"reason": "not_home", "attempt": 2, "first_name": "Robin",
+                           "delivery_id": "D1"}
     assert sms.dedup_key == "recover.reach_out:D1:2"
     assert chronic(actions) == []
 

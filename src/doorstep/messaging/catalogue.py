@@ -52,9 +52,12 @@ CATALOGUE: dict[str, MessageType] = {t.name: t for t in [
             "reason_text": "the same reason in words, in the message's language "
                            "(\"no one was home\")",
             "attempt": "which attempt failed: 1 for the first, 2 for the second …",
+            "first_name": "the recipient's first name, as the shipper gave it (\"Robin\")",
+            "delivery_id": "the delivery's reference, as the shipper knows it",
         },
         # reason_text is worded from reason in the template's language, as when sending.
-        sample={"shipper": "FreshCart Grocery", "reason": "not_home", "attempt": 1},
+        sample={"shipper": "FreshCart Grocery", "reason": "not_home", "attempt": 1,
+                "first_name": "Robin", "delivery_id": "D-1042"},
     ),
     MessageType(
         name="callout_alert",

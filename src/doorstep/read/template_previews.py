@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from doorstep.domain import AttemptOutcome, DeliveryStatus, FailureReason
 from doorstep.domain.access import Principal
 from doorstep.store.tables import attempts, deliveries, recipients, shippers
+from doorstep.workflows.recover import first_name
 
 RECENT = 30
 ADDRESS_REASONS = (FailureReason.WRONG_ADDRESS, FailureReason.ACCESS)
@@ -68,7 +69,8 @@ def delivery_values(s: Session, delivery_id: str, message: str, shipper_id: str 
     builds them; None when the delivery is not the asker's to see, or not `shipper_id`'s (None:
     any shipper's, for the operator's defaults)."""
     row = s.execute(sa.select(deliveries, shippers.c.name.label("shipper_name"),
-                              recipients.c.language.label("recipient_language"))
+                              recipients.c.language.label("recipient_language"),
+                              recipients.c.name.label("recipient_name"))
                     .join(shippers, shippers.c.id == deliveries.c.shipper_id)
                     .join(recipients, recipients.c.id == deliveries.c.recipient_id)
                     .where(deliveries.c.id == delivery_id)).first()
@@ -83,6 +85,7 @@ def delivery_values(s: Session, delivery_id: str, message: str, shipper_id: str 
                          .order_by(attempts.c.number.desc()).limit(1)).first()
         values["reason"] = _text(last.failure_reason) if last else None
         values["attempt"] = last.number if last else max(int(row.attempt_count), 1)
+        values.update(first_name=first_name(row.recipient_name), delivery_id=delivery_id)
     elif message == "chronic_address":
         values.update(city=row.address_city, postal_code=row.address_postal_code,
                       failures=_address_failures(s, row))

@@ -30,6 +30,12 @@ class RecoverPolicy:
     daytime_end: time = time(21, 0)
 
 
+def first_name(name: str) -> str:
+    """How a message greets someone: the first word of the name the shipper gave."""
+    words = name.split()
+    return words[0] if words else ""
+
+
 def on_failed(delivery: Delivery, attempt: Attempt, recipient: Recipient, shipper: Shipper,
               market: Market, address_failures: int, policy: RecoverPolicy) -> list[Action]:
     """`address_failures` counts the failures for address reasons at this address, this attempt
@@ -45,7 +51,8 @@ def on_failed(delivery: Delivery, attempt: Attempt, recipient: Recipient, shippe
             subject_type="delivery", subject_id=delivery.id, to_addr=recipient.phone,
             template="failed_attempt", language=recipient.language,
             context={"reason": attempt.failure_reason.value if attempt.failure_reason else None,
-                     "attempt": attempt.number},
+                     "attempt": attempt.number, "first_name": first_name(recipient.name),
+                     "delivery_id": delivery.id},
             shipper_id=shipper.id, market_id=market.id, recipient_id=recipient.id,
             question="redelivery_offer",
             send_after=next_daytime(attempt.occurred_at, market.timezone,

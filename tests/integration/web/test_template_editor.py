@@ -107,6 +107,9 @@ def test_the_live_preview_uses_the_chosen_delivery_and_shows_encoding_and_segmen
     spanish_words = c.post(f"{EDITOR}/preview", data={**ask, "lang": "es",
                                                       "source": "{{ reason_text }}"})
     assert preview_text(spanish_words.text) == "no pudimos entrar"
+    greeting = c.post(f"{EDITOR}/preview", data={**ask, "source": "Hi {{ first_name }}, "
+                                                                 "about {{ delivery_id }}"})
+    assert preview_text(greeting.text) == "Hi Bea, about D-B1"
 
 
 def test_the_preview_reports_an_error_with_its_line(day: Site) -> None:
