@@ -229,6 +229,14 @@ class Settings(BaseSettings):
     # A message left `sending` this long lost its worker and is reconciled with the provider.
     # Keep it well above the provider timeout: a slow send must not be taken for a lost one.
     outbox_stale_seconds: Annotated[float, Field(ge=1, le=86_400)] = 300.0
+    # Send budgets per sender, whatever the number of workers (contracts/twilio.md §8): SMS in
+    # segments/s per number (a US long code does 1) or per messaging service (a pool of numbers),
+    # email in messages/s per from-address. A burst of `send_burst_seconds` of the rate (at least
+    # one unit) may go at once after a quiet spell.
+    sms_rate_per_sender: Annotated[float, Field(gt=0, le=1_000_000)] = 1.0
+    sms_rate_per_service: Annotated[float, Field(gt=0, le=1_000_000)] = 10.0
+    email_rate_per_sender: Annotated[float, Field(gt=0, le=1_000_000)] = 10.0
+    send_burst_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
 
     @cached_property
     def operator(self) -> OperatorConfig:

@@ -19,6 +19,7 @@ from doorstep.events.processing import Policies
 from doorstep.jobs import tasks as task_registry
 from doorstep.jobs.queue import build_huey
 from doorstep.messaging.inbound import Contact
+from doorstep.messaging.rate import Limiter, build_limiter
 from doorstep.store import reference
 from doorstep.store.db import Database
 from doorstep.workflows.exceptions import ExceptionPolicy
@@ -35,6 +36,7 @@ class Runtime:
     tasks: task_registry.Tasks
     intake: Intake
     policies: Policies
+    limiter: Limiter | None  # send budgets per sender; None when nothing leaves doorstep
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None,
@@ -51,7 +53,8 @@ class Runtime:
                             operator.operator.support_email),
         )
         rt = cls(settings=settings, operator=operator, db=db, clock=clock or SystemClock(),
-                 huey=huey, tasks=None, intake=None, policies=policies)  # type: ignore[arg-type]
+                 huey=huey, tasks=None, intake=None, policies=policies,  # type: ignore[arg-type]
+                 limiter=build_limiter(settings))
         rt.tasks = task_registry.register(huey, rt)
         rt.intake = Intake(db, rt.clock, rt.tasks.enqueue_events)
         return rt

@@ -37,6 +37,9 @@ from doorstep.store.tables import messages
 from doorstep.workflows.actions import Audience, QueueMessage
 
 CONTEXT = {"reason": "not_home", "attempt": 1}
+# The drain spends every message's segments from its sender's budget, as in production, at a
+# rate far above what one process reaches: the figure includes the limiter's cost, not its pace.
+BENCH_SMS_RATE = 100_000.0
 
 
 def _queue(rt: Runtime, n: int) -> None:
@@ -55,7 +58,8 @@ def measure_outbox(n: int, config_file: Path, console: Console) -> dict[str, Any
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-bench-messages-"))
     try:
         settings = Settings(database_url=f"sqlite:///{workdir / 'doorstep.db'}",
-                            data_dir=workdir / "var", config_file=config_file)
+                            data_dir=workdir / "var", config_file=config_file,
+                            messaging="live", sms_rate_per_sender=BENCH_SMS_RATE)
         rt = Runtime.build(settings)
         upgrade(rt.db)
         rt.sync_operator()
@@ -70,7 +74,8 @@ def measure_outbox(n: int, config_file: Path, console: Console) -> dict[str, Any
                 raw = n / (time.perf_counter() - started)
             with console.status(f"doorstep: draining {n:,} queued messages ..."):
                 started = time.perf_counter()
-                while sender.send_due(rt.db, lambda _c: sms, rt.clock.now):
+                while sender.send_due(rt.db, lambda _c: sms, rt.clock.now,
+                                      limiter=rt.limiter):
                     pass
                 drained = n / (time.perf_counter() - started)
             created = len(fake.messages) - n
@@ -79,7 +84,8 @@ def measure_outbox(n: int, config_file: Path, console: Console) -> dict[str, Any
         rt.db.dispose()
         return {"messages": n, "outbox_per_second": round(drained, 1),
                 "raw_sdk_per_second": round(raw, 1), "created_at_provider": created,
-                "statuses": statuses}
+                "statuses": statuses, "sms_rate_per_sender": settings.sms_rate_per_sender,
+                "limiter": "database" if rt.limiter else "none"}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -121,6 +127,9 @@ def render_table(result: dict[str, Any], console: Console) -> None:
                   f"one message at a time (SQLite, synchronous=FULL); raw: the same SDK creating "
                   f"the same number at the same fake, no outbox. The provider got "
                   f"{o['created_at_provider']:,} messages for {o['messages']:,} queued; "
-                  f"outbox now {o['statuses']}. templates: doorstep's sandboxed render with "
+                  f"outbox now {o['statuses']}. Send budget: {o['sms_rate_per_sender']:,.0f} "
+                  f"segments/s per sender ({o['limiter']} limiter), set far above this rate so "
+                  f"that the figure holds the limiter's cost but not its pace (production "
+                  f"default: 1 segment/s per number). templates: doorstep's sandboxed render with "
                   f"its defaults, beside one plain compiled Jinja2 template. "
                   f"{result['cores']} cores.", highlight=False)

@@ -12,7 +12,7 @@ from huey.api import Huey
 from huey.exceptions import TaskLockedException
 
 from doorstep.events.processing import process_batch
-from doorstep.messaging import sender
+from doorstep.messaging import due, sender
 from doorstep.messaging.channels.registry import channels_for
 from doorstep.store import event_log
 
@@ -56,7 +56,10 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
     return tasks
 
 
-OUTBOX_PASSES = 20  # batches one task sends before it makes way for other work
+OUTBOX_PASSES = 20  # full batches one task sends before it makes way for other work
+# How long one task goes on pacing what send budgets hold back: the next run starts a minute
+# after this one, so a backlog is sent at its senders' rates without a minute's gap.
+OUTBOX_PACING = timedelta(seconds=50)
 
 
 def daytime_of(rt: Runtime) -> sender.Daytime:
@@ -68,11 +71,15 @@ def drain_outbox(rt: Runtime) -> int:
     """Send what is due and settle sends whose worker died. Several workers may drain at once:
     each claims its own messages."""
     channels = channels_for(rt.settings)
-    sent = 0
-    for _ in range(OUTBOX_PASSES):
-        handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime_of(rt))
+    until = rt.clock.now() + OUTBOX_PACING
+    sent = full = 0
+    while full < OUTBOX_PASSES and rt.clock.now() < until:
+        handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime_of(rt),
+                                 limiter=rt.limiter)
         sent += handed
-        if handed < sender.BATCH:
+        if handed == sender.BATCH:
+            full += 1
+        elif not handed and not due.wait_for_next(rt.db, rt.clock, before=until):
             break
     sender.reconcile(rt.db, channels, rt.clock.now,
                      timedelta(seconds=rt.settings.outbox_stale_seconds))

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from doorstep.domain import MessageStatus
-from doorstep.messaging import sender
+from doorstep.messaging import due, sender
 from doorstep.messaging.channels.registry import NotConfigured, channels_for
 from doorstep.store.db import Database
 from doorstep.store.sql import count_by
@@ -52,13 +52,15 @@ def drain(
     try:
         while not stop.is_set():
             sender.reconcile(rt.db, channels, rt.clock.now, stale)
-            handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime)
+            handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime,
+                                     limiter=rt.limiter)
             sent += handed
             if handed:
                 continue
             if until_empty and _pending(rt.db) == 0:
                 break
-            stop.wait(1.0)
+            if not due.wait_for_next(rt.db, rt.clock, stop):
+                stop.wait(1.0)  # nothing queued: look again in a second
     except KeyboardInterrupt:
         pass
     finally:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.domain import Channel, MessageStatus, SuppressionReason
 from doorstep.domain.timeutil import next_daytime
-from doorstep.messaging import addresses, consent
+from doorstep.messaging import addresses, consent, unreachable
 from doorstep.messaging.channels.base import (
     Accepted,
     Outgoing,
@@ -28,6 +28,7 @@ from doorstep.messaging.channels.base import (
     Unknown,
 )
 from doorstep.messaging.channels.base import Channel as ChannelImpl
+from doorstep.messaging.rate import Limiter, Pacing
 from doorstep.messaging.render import Brand, RenderError, email_parts, render
 from doorstep.messaging.saved import for_session as saved_templates
 from doorstep.store.db import Database
@@ -116,9 +117,9 @@ def _waits_for_daytime(s: Session, row: Any, now: datetime, daytime: Daytime) ->
 
 
 def claim(s: Session, now: datetime, limit: int = BATCH,
-          daytime: Daytime | None = None) -> list[Claimed]:
+          daytime: Daytime | None = None, limiter: Limiter | None = None) -> list[Claimed]:
     """Due queued messages, checked (expiry, daytime when a policy is given, address, consent,
-    template) and marked `sending`.
+    template, the sender's send budget when a limiter is given) and marked `sending`.
 
     Runs in the caller's transaction; the caller commits before sending anything."""
     stmt = (sa.select(messages)
@@ -128,6 +129,7 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
     if s.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # many workers, each its own rows
     claimed: list[Claimed] = []
+    pacing = Pacing(limiter, s, now) if limiter is not None else None
     for row in s.execute(stmt).all():
         channel = Channel(row.channel)
         if row.expires_at is not None and row.expires_at <= now:
@@ -151,6 +153,10 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
             elif channel is Channel.EMAIL:
                 to = addresses.email(to or "")
         except addresses.InvalidAddress:
+            _end(s, row, MessageStatus.SUPPRESSED, now, reason=SuppressionReason.INVALID_NUMBER)
+            unreachable.mark(s, channel, row.recipient_id, now)
+            continue
+        if unreachable.known(s, channel, row.recipient_id):
             _end(s, row, MessageStatus.SUPPRESSED, now, reason=SuppressionReason.INVALID_NUMBER)
             continue
         sender = _sender_of(s, row)
@@ -180,6 +186,12 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
                 log.warning("message %s cannot be rendered: %s", row.id, err)
                 _end(s, row, MessageStatus.FAILED, now, code="template")
                 continue
+        later = pacing.defer(channel, sender, body) if pacing is not None else None
+        if later is not None:
+            # Over its sender's budget: left queued for the moment the budget allows, when a
+            # later claim (ordered by send_after) takes it up. No worker waits for it.
+            s.execute(messages.update().where(messages.c.id == row.id).values(send_after=later))
+            continue
         attempt = int(row.attempts) + 1
         s.execute(messages.update().where(messages.c.id == row.id).values(
             status=MessageStatus.SENDING, status_at=now, attempts=attempt, body=body,
@@ -228,6 +240,9 @@ def record(s: Session, c: Claimed, result: Accepted | Exception, now: datetime) 
         _finish_attempt(s, c, now, "permanent", code=result.code, detail=result.detail)
         s.execute(messages.update().where(messages.c.id == mid).values(
             status=MessageStatus.FAILED, status_at=now, error_code=result.code))
+        if result.reason in ("invalid_number", "invalid_address"):
+            recipient = s.scalar(sa.select(messages.c.recipient_id).where(messages.c.id == mid))
+            unreachable.mark(s, c.channel, recipient, now)
         if result.reason == "opted_out":
             consent.record(s, consent.ConsentChange(
                 c.channel, c.outgoing.to, c.outgoing.sender or consent.EVERY_SENDER, True, now,
@@ -238,10 +253,11 @@ def record(s: Session, c: Claimed, result: Accepted | Exception, now: datetime) 
 
 
 def send_due(db: Database, channels: Channels, now: Callable[[], datetime],
-             limit: int = BATCH, daytime: Daytime | None = None) -> int:
+             limit: int = BATCH, daytime: Daytime | None = None,
+             limiter: Limiter | None = None) -> int:
     """One pass: claim, commit, send each, record each. The number of messages handed over."""
     with db.transaction() as s:
-        batch = claim(s, now(), limit, daytime)
+        batch = claim(s, now(), limit, daytime, limiter)
     for c in batch:
         try:
             result: Accepted | Exception = channels(c.channel).send(c.outgoing)
