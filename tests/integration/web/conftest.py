@@ -6,6 +6,7 @@ login throttle and "today" follow `clock.advance`, not the wall clock.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -19,9 +20,12 @@ import uvicorn
 from doorstep.access import api_tokens, users
 from doorstep.clock import VirtualClock
 from doorstep.domain.access import Role
+from doorstep.messaging.channels.twilio_sms import TwilioSms
 from doorstep.runtime import Runtime
+from doorstep.sim.fakes.twilio import FakeTwilio
 from doorstep.web.app import create_app
 from tests import factories as ev
+from tests.conftest import TWILIO_AUTH_TOKEN
 from tests.integration.http.processes import free_port
 
 PASSWORD = "correct horse battery"
@@ -109,6 +113,23 @@ def site(runtime: Runtime, clock: VirtualClock) -> Iterator[Site]:
             c.close()
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake(site: Site) -> Iterator[FakeTwilio]:
+    """A fake Twilio that posts incoming texts to this site's webhook."""
+    for name in ("TWILIO_EDGE", "TWILIO_REGION"):  # the SDK would rewrite the fake's host
+        os.environ.pop(name, None)
+    with FakeTwilio(auth_token=TWILIO_AUTH_TOKEN, clock=site.clock, seed=8,
+                    inbound_url=f"{site.base_url}/webhooks/twilio/sms") as f:
+        yield f
+
+
+@pytest.fixture
+def sms(site: Site, fake: FakeTwilio) -> TwilioSms:
+    """The real Twilio channel, pointed at the fake, receipts back to this site."""
+    return TwilioSms(fake.account_sid, fake.auth_token, base_url=fake.url,
+                     status_callback=f"{site.base_url}/webhooks/twilio/status", timeout=2.0)
 
 
 def two_shippers_day(clock: VirtualClock) -> list[dict]:

@@ -4,8 +4,6 @@ disposition or instructions on the delivery — or waits for a person."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -18,7 +16,6 @@ from doorstep.messaging import sender
 from doorstep.messaging.channels.twilio_sms import TwilioSms
 from doorstep.sim.fakes.twilio import FakeTwilio
 from doorstep.store.tables import conversations, deliveries, dispositions, events, messages
-from tests.conftest import TWILIO_AUTH_TOKEN
 from tests.factories import PHONE
 from tests.integration.web.conftest import Site, two_shippers_day
 
@@ -27,22 +24,11 @@ HOMENEST = "+16025550112"
 
 
 @pytest.fixture
-def fake(site: Site) -> Iterator[FakeTwilio]:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-        os.environ.pop(name, None)
-    with FakeTwilio(auth_token=TWILIO_AUTH_TOKEN, clock=site.clock, seed=11,
-                    inbound_url=f"{site.base_url}/webhooks/twilio/sms") as f:
-        yield f
-
-
-@pytest.fixture
-def asked(site: Site, fake: FakeTwilio) -> str:
+def asked(site: Site, fake: FakeTwilio, sms: TwilioSms) -> str:
     """The day has run; D-A2 failed at 06:14 and its reach-out went out at 08:00. The id of
     that message."""
     site.feed(two_shippers_day(site.clock))
     site.clock.advance(timedelta(hours=2))
-    sms = TwilioSms(fake.account_sid, fake.auth_token, base_url=fake.url,
-                    status_callback=f"{site.base_url}/webhooks/twilio/status", timeout=2.0)
     sender.send_due(site.rt.db, lambda _c: sms, site.clock.now)
     with site.rt.db.reading() as s:
         row = s.execute(sa.select(messages).where(messages.c.subject_id == "D-A2",

@@ -3,9 +3,7 @@ from the thread, and the answer goes out through the fake Twilio from the number
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,22 +15,12 @@ from doorstep.messaging import sender
 from doorstep.messaging.channels.twilio_sms import TwilioSms
 from doorstep.sim.fakes.twilio import FakeTwilio
 from doorstep.store.tables import messages
-from tests.conftest import TWILIO_AUTH_TOKEN
 from tests.integration.web.conftest import Site, csrf_of, two_shippers_day
 
 FRESHCART = "+12125550110"
 HOMENEST = "+16025550112"
 ROBIN = "+12125552000"  # a freshcart recipient in the day
 BEA = "+12125557001"  # a homenest recipient
-
-
-@pytest.fixture
-def fake(site: Site) -> Iterator[FakeTwilio]:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-        os.environ.pop(name, None)
-    with FakeTwilio(auth_token=TWILIO_AUTH_TOKEN, clock=site.clock, seed=12,
-                    inbound_url=f"{site.base_url}/webhooks/twilio/sms") as f:
-        yield f
 
 
 @pytest.fixture
@@ -67,7 +55,7 @@ def open_thread(client: httpx.Client, address: str) -> str:
 
 
 def test_a_dispatcher_answers_from_the_thread_and_it_goes_from_the_number_written_to(
-        site: Site, fake: FakeTwilio, waiting: dict[str, str]) -> None:
+        site: Site, fake: FakeTwilio, sms: TwilioSms, waiting: dict[str, str]) -> None:
     dispatcher = site.as_role(Role.DISPATCHER)
     inbox = dispatcher.get("/inbox")
     assert inbox.status_code == 200
@@ -89,8 +77,6 @@ def test_a_dispatcher_answers_from_the_thread_and_it_goes_from_the_number_writte
     left = dispatcher.get("/inbox").text
     assert "I never ordered anything" not in left and "my neighbour took it" in left
 
-    sms = TwilioSms(fake.account_sid, fake.auth_token, base_url=fake.url,
-                    status_callback=f"{site.base_url}/webhooks/twilio/status", timeout=2.0)
     sender.send_due(site.rt.db, lambda _c: sms, site.clock.now)
     [out] = [m for m in fake.messages if m.to == ROBIN]
     assert out.from_ == FRESHCART and out.body == queued.body
@@ -158,14 +144,12 @@ def test_leadership_reads_the_inbox_but_does_not_answer(
 
 
 def test_an_answer_to_someone_who_has_since_opted_out_is_not_sent(
-        site: Site, fake: FakeTwilio, waiting: dict[str, str]) -> None:
+        site: Site, fake: FakeTwilio, sms: TwilioSms, waiting: dict[str, str]) -> None:
     dispatcher = site.as_role(Role.DISPATCHER)
     fields = form_of(open_thread(dispatcher, ROBIN), waiting[ROBIN])
     fake.send_inbound(ROBIN, FRESHCART, "STOP")
     dispatcher.post(f"/inbox/{waiting[ROBIN]}/answer", data={**fields, "text": "Sorry!"})
 
-    sms = TwilioSms(fake.account_sid, fake.auth_token, base_url=fake.url,
-                    status_callback=f"{site.base_url}/webhooks/twilio/status", timeout=2.0)
     sender.send_due(site.rt.db, lambda _c: sms, site.clock.now)
     [queued] = answers_queued(site)
     assert queued.status == MessageStatus.SUPPRESSED and queued.suppressed_reason == "opted_out"

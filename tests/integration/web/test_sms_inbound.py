@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -13,21 +11,11 @@ from doorstep.domain import Channel, Direction
 from doorstep.messaging import consent
 from doorstep.sim.fakes.twilio import FakeTwilio
 from doorstep.store.tables import consent_changes, messages
-from tests.conftest import TWILIO_AUTH_TOKEN
 from tests.integration.web.conftest import Site
 
 PHONE = "+12125550147"
 FRESHCART = "+12125550110"
 HOMENEST = "+16025550112"
-
-
-@pytest.fixture
-def fake(site: Site) -> Iterator[FakeTwilio]:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-        os.environ.pop(name, None)
-    with FakeTwilio(auth_token=TWILIO_AUTH_TOKEN, clock=site.clock, seed=8,
-                    inbound_url=f"{site.base_url}/webhooks/twilio/sms") as f:
-        yield f
 
 
 def opted_out(site: Site, sender: str = FRESHCART) -> bool:

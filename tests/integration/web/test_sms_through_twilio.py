@@ -6,8 +6,6 @@ message it was asked to create.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,25 +18,10 @@ from doorstep.messaging.channels.twilio_sms import TwilioSms
 from doorstep.sim.fakes.twilio import FakeTwilio
 from doorstep.store.tables import messages
 from doorstep.workflows.actions import Audience, QueueMessage
-from tests.conftest import TWILIO_AUTH_TOKEN
 from tests.integration.web.conftest import Site
 
 PHONE = "+12125550147"
 FRESHCART_NUMBER = "+12125550110"
-
-
-@pytest.fixture
-def fake(site: Site) -> Iterator[FakeTwilio]:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):  # the SDK would rewrite the fake's host
-        os.environ.pop(name, None)
-    with FakeTwilio(auth_token=TWILIO_AUTH_TOKEN, clock=site.clock, seed=5) as f:
-        yield f
-
-
-@pytest.fixture
-def sms(site: Site, fake: FakeTwilio) -> TwilioSms:
-    return TwilioSms(fake.account_sid, fake.auth_token, base_url=fake.url,
-                     status_callback=f"{site.base_url}/webhooks/twilio/status", timeout=2.0)
 
 
 def queue(site: Site, key: str, to: str = PHONE) -> str:

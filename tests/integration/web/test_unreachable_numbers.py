@@ -3,11 +3,8 @@ dashboard, and nothing more is queued for or sent to that number."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from doorstep.domain import MessageStatus
@@ -17,23 +14,8 @@ from doorstep.messaging.channels.twilio_sms import TwilioSms
 from doorstep.sim.fakes.twilio import FakeTwilio
 from doorstep.store.tables import deliveries, messages, recipients
 from tests import factories as ev
-from tests.conftest import TWILIO_AUTH_TOKEN
 from tests.factories import PHONE
 from tests.integration.web.conftest import Site
-
-
-@pytest.fixture
-def fake(site: Site) -> Iterator[FakeTwilio]:
-    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-        os.environ.pop(name, None)
-    with FakeTwilio(auth_token=TWILIO_AUTH_TOKEN, clock=site.clock, seed=13) as f:
-        yield f
-
-
-@pytest.fixture
-def sms(site: Site, fake: FakeTwilio) -> TwilioSms:
-    return TwilioSms(fake.account_sid, fake.auth_token, base_url=fake.url,
-                     status_callback=f"{site.base_url}/webhooks/twilio/status", timeout=2.0)
 
 
 def fail(site: Site, delivery_id: str, phone: str = PHONE) -> None:
