@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from doorstep.messaging import inbound, inbound_email
+from doorstep.messaging import inbound_email
 
 mail = typer.Typer(help="Email that comes in: replies to what doorstep sent.",
                    no_args_is_help=True)
@@ -34,8 +34,7 @@ def receive(config: Annotated[Path | None, typer.Option(
     except SchemaNotCurrent as e:
         err.print(f"doorstep: {e}", highlight=False, markup=False)
         raise typer.Exit(EX_TEMPFAIL) from None
-    op = rt.operator.operator
-    contact = inbound.Contact(op.name, op.support_phone, op.support_email)
+    contact = rt.policies.contact
     try:
         with rt.db.transaction() as s:
             handled = inbound_email.receive(s, raw, rt.clock.now(), contact)

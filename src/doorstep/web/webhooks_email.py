@@ -4,16 +4,14 @@ Webhooks with the generic webhook's secret."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from doorstep import signing as signatures
 from doorstep.messaging import inbound, inbound_email
 from doorstep.runtime import Runtime
-from doorstep.web.body import read_limited
+from doorstep.web.body import read_signed
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +23,12 @@ class Received(BaseModel):
 
 def router(rt: Runtime, secret: str) -> APIRouter:
     api = APIRouter()
-    window = timedelta(seconds=rt.settings.replay_window_seconds)
 
     @api.post("/webhooks/email", response_model=Received,
               summary="Receive one email (the raw message/rfc822), signed like /webhooks/generic")
     async def receive(request: Request) -> Received:
-        raw = await read_limited(request, rt.settings.max_body_bytes)
-        try:
-            signatures.verify(secret, raw, request.headers, rt.clock.now(), window)
-        except signatures.BadSignature as err:
-            log.warning("email webhook refused: %s", err)  # never the body
-            raise HTTPException(401, str(err)) from None
-        op = rt.operator.operator
-        contact = inbound.Contact(op.name, op.support_phone, op.support_email)
+        raw, _ = await read_signed(request, rt, secret, "email webhook")
+        contact = rt.policies.contact
 
         def keep() -> inbound.Handled:
             with rt.db.transaction() as s:

@@ -77,8 +77,7 @@ def router(rt: Runtime) -> APIRouter:
         message = inbound.Incoming(provider_id=sid, from_=sender, to=ours,
                                    service=params.get("MessagingServiceSid") or None,
                                    body=params.get("Body", ""))
-        op = rt.operator.operator
-        contact = inbound.Contact(op.name, op.support_phone, op.support_email)
+        contact = rt.policies.contact
 
         def receive() -> inbound.Handled:
             with rt.db.transaction() as s:
