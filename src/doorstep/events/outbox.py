@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.domain import Direction, Event, Gap, GapStatus, MessageStatus
 from doorstep.messaging import conversations
-from doorstep.store.sql import insert_for
+from doorstep.store.sql import insert_for, inserted
 from doorstep.store.tables import messages
 from doorstep.workflows.actions import Action, OpenGap, QueueMessage
 
@@ -52,9 +52,8 @@ def queue_message(session: Session, action: QueueMessage, now: datetime,
         "subject_id": action.subject_id, "event_id": event_id, "send_after": action.send_after,
         "expires_at": action.expires_at, "from_addr": action.from_addr, "body": action.body,
     }
-    result = session.execute(insert(messages).values(row)
-                             .on_conflict_do_nothing(index_elements=["dedup_key"]))
-    written = bool(result.rowcount)  # type: ignore[attr-defined]
+    written = inserted(session, insert(messages).values(row)
+                       .on_conflict_do_nothing(index_elements=["dedup_key"]), messages.c.id)
     if written and action.question and action.to_addr:
         conversation = conversations.open_question(
             session, channel=action.channel, address=action.to_addr, question=action.question,

@@ -21,7 +21,7 @@ from doorstep.messaging import consent, conversations
 from doorstep.messaging.replies import classify
 from doorstep.messaging.replies.lang import guess
 from doorstep.messaging.replies.text import normalize
-from doorstep.store.sql import insert_for
+from doorstep.store.sql import insert_for, inserted
 from doorstep.store.tables import (
     deliveries,
     drivers,
@@ -119,7 +119,7 @@ def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handl
         if msg.channel is Channel.SMS else shippers.c.email_from == msg.to).limit(1))
     recipient, driver = _people(s, msg)
     message_id = _message_id(msg)
-    stored = s.execute(insert_for(s)(messages).values(
+    stored = inserted(s, insert_for(s)(messages).values(
         id=message_id, direction=Direction.INBOUND, channel=msg.channel,
         purpose=f"reply.{reply.intent}", created_at=now, status=MessageStatus.RECEIVED,
         status_at=now, dedup_key=f"inbound:{msg.source}:{msg.provider_id}"[:256],
@@ -130,8 +130,8 @@ def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handl
         subject_id=question.subject_id if question else None,
         context={"intent": reply.intent, "slots": dict(reply.slots),
                  "confidence": reply.confidence, "service": msg.service},
-    ).on_conflict_do_nothing(index_elements=["dedup_key"]))
-    if not stored.rowcount:  # type: ignore[attr-defined]
+    ).on_conflict_do_nothing(index_elements=["dedup_key"]), messages.c.id)
+    if not stored:
         return Handled(duplicate=True, intent=reply.intent, reply=None)
     sender = msg.service or msg.to
     word = _keyword(msg.body)

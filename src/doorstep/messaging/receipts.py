@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from doorstep.domain import Channel, EventStatus, MessageStatus
 from doorstep.messaging import consent, unreachable
-from doorstep.store.sql import insert_for
+from doorstep.store.sql import insert_for, inserted
 from doorstep.store.tables import events, messages
 
 # Provider statuses (Twilio's words) in doorstep's, and how far along each is.
@@ -55,14 +55,14 @@ def apply(s: Session, source: str, receipt: Receipt, now: datetime) -> Outcome:
     where = (messages.c.id == receipt.message_id if receipt.message_id
              else messages.c.provider_id == receipt.provider_id)
     row = s.execute(sa.select(messages).where(where)).first()
-    stored = s.execute(insert_for(s)(events).values(
+    stored = inserted(s, insert_for(s)(events).values(
         source=source, external_id=external_id, type="message.receipt", occurred_at=now,
         received_at=now, payload=receipt.params, subject=f"message:{row.id}" if row else None,
         status=EventStatus.PROCESSED if row else EventStatus.FLAGGED, tries=0,
         processed_at=now,
         note=None if row else "a receipt for a message doorstep does not know",
-    ).on_conflict_do_nothing(index_elements=["source", "external_id"]))
-    if not stored.rowcount:  # type: ignore[attr-defined]
+    ).on_conflict_do_nothing(index_elements=["source", "external_id"]), events.c.id)
+    if not stored:
         return Outcome(known=row is not None, changed=False, duplicate=True)
     if row is None:
         return Outcome(known=False, changed=False, duplicate=False)

@@ -41,3 +41,10 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 @compiles(epoch_seconds, "postgresql")
 def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     return f"CAST(floor(extract(epoch from {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+def inserted(session: Session, stmt: postgresql.Insert | sqlite.Insert,
+             key: sa.ColumnElement[Any]) -> bool:
+    """Whether an INSERT … ON CONFLICT DO NOTHING wrote its row. Asked with RETURNING, because
+    psycopg reports such an insert's rowcount as -1 on PostgreSQL whatever it did."""
+    return session.execute(stmt.returning(key)).first() is not None

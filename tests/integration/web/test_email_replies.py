@@ -99,8 +99,10 @@ def test_an_emailed_day_answers_the_question_it_replies_to(
 
 def test_the_same_email_twice_is_kept_once(site: Site, asked: EmailMessage) -> None:
     raw = reply_to(asked, "friday")
-    post(site, raw)
+    first = post(site, raw)
     status, body = post(site, raw)
+
+    assert first == (200, {"duplicate": False, "intent": "date_time"})
 
     assert status == 200 and body["duplicate"] is True
     assert len(inbound(site)) == 1 and len(decided(site)) == 1
