@@ -1,0 +1,329 @@
+"""A local fake of Circuit for Teams / Spoke Dispatch, API v1 (contracts/circuit.md §12).
+
+    with FakeCircuit(seed=1, clock=clock, webhook_url="http://127.0.0.1:8000/webhooks/circuit")
+            as fake:
+        httpx.get(f"{fake.api_url}/plans", auth=(fake.api_key, ""))   # Basic base64(key:)
+        driver = fake.add_driver("Dana", phone="+12175550100")
+        plan = fake.add_plan("Tue", date(2026, 7, 14), drivers=[driver])
+        stop = fake.add_stop(plan, "12 Elm St", external_id="DLV-1001")
+        fake.optimize(plan); fake.finish_operations(); fake.distribute(plan)  # stop.allocated
+        fake.start_route(fake.routes_of(plan)[0])            # stop.out_for_delivery
+        fake.fail_stop(stop, "failed_not_home", notes="No answer")   # stop.attempted_delivery
+
+Nothing moves by itself: an optimization finishes when the clock reaches it (or on
+`finish_operations()`), webhooks are posted by `deliver()` (the driving methods call it) and
+retried by `advance()`. `run_in_background()` does `deliver()` on a timer for the demo.
+Modules: `circuit_records` (vocabulary), `circuit_state` and `circuit_plans` (rules),
+`circuit_hooks` (webhooks), `circuit_api` (HTTP).
+"""
+
+from __future__ import annotations
+
+import hmac
+import random
+import socket
+import string
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any, Self
+
+import httpx
+import uvicorn
+
+from doorstep.clock import Clock, SystemClock, VirtualClock
+from doorstep.sim.fakes.circuit_api import RecordedRequest, build_app
+from doorstep.sim.fakes.circuit_hooks import HookDelivery, HookSender, HookSettings, Version
+from doorstep.sim.fakes.circuit_plans import CircuitTeam
+from doorstep.sim.fakes.circuit_records import BASE_PATH, Buckets, Fault, RateClass, new_id
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+class FakeCircuit:
+    def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
+                 seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
+                 webhook_url: str | None = None, webhook_secret: str | None = None,
+                 webhook_version: Version = "v1", rate_limits: bool = True,
+                 retry_after: bool = False, timezone: str = "UTC",
+                 optimize_seconds: float = 5.0, extra_events: bool = True,
+                 recipient_notifications: bool = False) -> None:
+        """`retry_after`: also send a Retry-After header on 429 (undocumented ❓, §5) so a
+        connector can be tested both ways. `extra_events`: also send the v1 events known only
+        from clients ◐ (`stop.departed`, `stop.next_in_route`, `stop.tracking_link_added`)."""
+        self._rng = random.Random(seed)
+        self.clock: Clock = clock or SystemClock()
+        self.api_key = api_key or new_id(self._rng) + new_id(self._rng)
+        secret = webhook_secret or "".join(self._rng.choice(string.ascii_letters + string.digits)
+                                           for _ in range(32))  # §10: 32 characters
+        self.team: CircuitTeam = CircuitTeam(self.clock, random.Random(self._rng.getrandbits(64)),
+                                timezone=timezone, optimize_seconds=optimize_seconds,
+                                extra_events=extra_events,
+                                recipient_notifications=recipient_notifications)
+        self.hooks: HookSender = HookSender(HookSettings(webhook_url, secret, webhook_version),
+                                random.Random(self._rng.getrandbits(64)))
+        self.main_depot = self.team.add_depot("Main depot", {
+            "startTime": {"hour": 8, "minute": 0}, "startAddress": None})
+        self.rate_limits, self.retry_after = rate_limits, retry_after
+        self._buckets = Buckets()
+        self._faults: list[Fault] = []
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._host, self._port = host, port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._background: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._http: httpx.Client | None = None
+        self._sock: socket.socket | None = None
+        self.url = ""
+
+    @property
+    def api_url(self) -> str:
+        """The base URL a connector uses in place of `https://api.spoke.com/public/v1`."""
+        return self.url + BASE_PATH
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.hooks.settings.secret
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        sock.listen(128)
+        self._sock = sock
+        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
+        self._http = httpx.Client(trust_env=False)
+        self._stopping.clear()
+        self._server = server = uvicorn.Server(uvicorn.Config(
+            build_app(self), log_config=None, access_log=False, lifespan="off",
+            timeout_graceful_shutdown=2))
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="fake-circuit", daemon=True)
+        self._thread.start()
+        waiting = threading.Event()
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if server.started or not self._thread.is_alive():
+                break
+            waiting.wait(0.01)
+        if not server.started:
+            self.stop()
+            raise RuntimeError("the fake Circuit server did not start")
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._background is not None:
+            self._background.join(STOP_TIMEOUT)
+            self._background = None
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+            self._thread = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def run_in_background(self, interval: float = 1.0) -> None:
+        """`deliver()` every `interval` seconds until `stop()` — for the demo, not for tests."""
+        if self._background is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                self.deliver()
+
+        self._background = threading.Thread(target=loop, name="fake-circuit-hooks", daemon=True)
+        self._background.start()
+
+    # ---- settings, faults, inspection ---------------------------------------------------------
+
+    def set_webhook(self, url: str | None, *, version: Version | None = None,
+                    enabled: bool = True, duplicate: float | None = None,
+                    shuffle: bool | None = None) -> None:
+        """The team's webhook settings page (§10): URL, API version, duplicates, order."""
+        s = self.hooks.settings
+        s.url, s.enabled = url, enabled
+        s.version = version or s.version
+        s.duplicate = s.duplicate if duplicate is None else duplicate
+        s.shuffle = s.shuffle if shuffle is None else shuffle
+
+    def key_ok(self, key: str) -> bool:
+        return hmac.compare_digest(key.encode(), self.api_key.encode())
+
+    def fail_next(self, status: int = 500, *, message: str = "Internal error",
+                  code: str | None = None, method: str | None = None, path: str | None = None,
+                  applied: bool = False, times: int = 1) -> None:
+        """The next `times` requests (of `method`, whose path after /public/v1 matches the regex
+        `path`) answer `status` with §4's envelope. `applied=True`: the request is carried out
+        first and the caller still sees the error (§4: a 500 on DELETE /plans may have
+        deleted part)."""
+        with self._lock:
+            self._faults.append(Fault(status, message, code, method, path, applied, times))
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+            return None
+
+    def exhaust_rate_limit(self, cls: RateClass = "read") -> None:
+        """Empty the §5 bucket of `cls` as if the client had just used it all up."""
+        with self._lock:
+            self._buckets.exhaust(cls, self.clock.now().timestamp())
+
+    def take_rate(self, cls: RateClass) -> float | None:
+        if not self.rate_limits:
+            return None
+        with self._lock:
+            return self._buckets.take(cls, self.clock.now().timestamp())
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, oldest first (method, path, query, headers, raw body)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def deliveries(self) -> list[HookDelivery]:
+        with self.hooks.lock:
+            return list(self.hooks.deliveries)
+
+    @property
+    def dropped(self) -> list[str]:
+        """Types of the webhook messages given up after an hour of failures (§10)."""
+        with self.hooks.lock:
+            return [p.type for p in self.hooks.dropped]
+
+    # ---- driving, as a dispatcher and the drivers would -----------------------------------------
+
+    def add_depot(self, name: str, *, start: tuple[int, int] = (8, 0)) -> str:
+        return self.team.add_depot(name, {"startTime": {"hour": start[0], "minute": start[1]},
+                                          "startAddress": None})
+
+    def add_driver(self, name: str, *, phone: str | None = None, email: str | None = None,
+                   depots: Sequence[str] | None = None, active: bool = True) -> str:
+        body: dict[str, Any] = {"name": name, "phone": phone, "email": email, "active": active}
+        if depots is not None:
+            body["depots"] = list(depots)
+        return str(self.team.add_driver(body)["id"])
+
+    def add_plan(self, title: str, starts: date, *, drivers: Iterable[str] = (),
+                 depot: str | None = None) -> str:
+        body: dict[str, Any] = {"title": title, "drivers": list(drivers), "starts": {
+            "day": starts.day, "month": starts.month, "year": starts.year}}
+        if depot is not None:
+            body["depot"] = depot
+        return str(self.team.create_plan(body)["id"])
+
+    def add_stop(self, plan: str, address: str, *, external_id: str | None = None,
+                 name: str | None = None, phone: str | None = None, email: str | None = None,
+                 notes: str | None = None, **fields: Any) -> str:
+        """A stop on `plan` (a `plans/<id>`); `fields` are more §8.1 stop input fields."""
+        body = {"address": {"addressLineOne": address}, "recipient": {
+            "externalId": external_id, "name": name, "phone": phone, "email": email},
+            **({"notes": notes} if notes else {}), **fields}
+        return str(self.team.create_stop(plan.removeprefix("plans/"), body)["id"])
+
+    def add_unassigned_stop(self, address: str, *, external_id: str | None = None,
+                            **fields: Any) -> str:
+        body = {"address": {"addressLineOne": address},
+                "recipient": {"externalId": external_id}, **fields}
+        return str(self.team.create_unassigned(body)["id"])
+
+    def optimize(self, plan: str) -> str:
+        """As a dispatcher pressing Optimize: the Operation's id."""
+        return str(self.team.optimize(plan.removeprefix("plans/"), "dispatcher")["id"])
+
+    def finish_operations(self) -> None:
+        self.team.settle(force=True)
+
+    def distribute(self, plan: str) -> list[HookDelivery]:
+        self.team.distribute(plan.removeprefix("plans/"))
+        return self.deliver()
+
+    def routes_of(self, plan: str) -> list[str]:
+        return list(self.team.plan(plan.removeprefix("plans/"))["routes"])
+
+    def get_stop(self, stop: str) -> dict[str, Any]:
+        with self.team.lock:
+            return self.team.render(self.team.stops[stop])
+
+    def start_route(self, route: str) -> list[HookDelivery]:
+        self.team.start_route(route)
+        return self.deliver()
+
+    def complete_stop(self, stop: str, state: str = "delivered_to_recipient", *,
+                      photo_urls: Sequence[str] = (), signature_url: str | None = None,
+                      signee_name: str | None = None,
+                      notes: str | None = None) -> list[HookDelivery]:
+        """A successful attempt with its proof of delivery (photos, signature, signee)."""
+        self.team.attempt(stop, state, photo_urls=photo_urls, signature_url=signature_url,
+                          signee_name=signee_name, internal_notes=notes)
+        return self.deliver()
+
+    def fail_stop(self, stop: str, reason: str = "failed_not_home", *, notes: str | None = None,
+                  recipient_notes: str | None = None,
+                  photo_urls: Sequence[str] = ()) -> list[HookDelivery]:
+        self.team.attempt(stop, reason, internal_notes=notes, recipient_notes=recipient_notes,
+                          photo_urls=photo_urls)
+        return self.deliver()
+
+    def send_test_event(self) -> list[HookDelivery]:
+        """The *Test* button of the webhook settings (§10): the payload is unverified ❓ —
+        a Stop in v1, `{email, webhookUrl}` in v0.2b, as clients saw them ◐."""
+        with self.team.lock:
+            sample = next(iter(self.team.stops.values()), None)
+            data = (self.team.render(sample) if sample and self.hooks.settings.version == "v1"
+                    else {"email": "dispatch@example.com", "webhookUrl": self.hooks.settings.url})
+            ms = int(self.clock.now().timestamp() * 1000)
+        self.hooks.queue("test.send_event", ms, data, self.clock.now())
+        return self.deliver()
+
+    def collect_events(self) -> None:
+        """Move the events the rules raised to the webhook queue, in order."""
+        with self.team.lock:
+            events, self.team.events = self.team.events, []
+            now = self.clock.now()
+        for kind, ms, data in events:
+            self.hooks.queue(kind, ms, data, now)
+
+    def deliver(self) -> list[HookDelivery]:
+        """Post every webhook message that is due now (first tries and retries)."""
+        self.team.settle()
+        self.collect_events()
+        http = self._http or httpx.Client(trust_env=False)
+        try:
+            return self.hooks.send_due(http, self.clock.now())
+        finally:
+            if http is not self._http:
+                http.close()
+
+    def advance(self, delta: timedelta) -> list[HookDelivery]:
+        """Move a virtual clock on by `delta`, then finish what is due and post what is due."""
+        if not isinstance(self.clock, VirtualClock):
+            raise TypeError("advance() needs a VirtualClock")
+        self.clock.advance(delta)
+        return self.deliver()
