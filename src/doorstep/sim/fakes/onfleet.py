@@ -1,0 +1,370 @@
+"""A local fake of Onfleet's API v2 (contracts/onfleet.md), served over real HTTP.
+
+    with FakeOnfleet(clock=clock, seed=1) as fake:
+        http = httpx.Client(base_url=fake.base_url, auth=(fake.api_key, ""))
+        team = fake.add_team("North")
+        driver = fake.add_worker("Ana Driver", "+447700900001", teams=[team], on_duty=True)
+        task = fake.add_task(address={...}, recipient=("Ana Lima", "+447700900123"))
+        fake.assign(task, driver)                 # taskAssigned
+        fake.start_task(task)                     # taskStarted
+        fake.fail_task(task, reason="NOBODY_HOME", notes="card left")  # taskFailed + taskUpdated
+        fake.deliver()                            # POST the signed webhooks that are due
+        fake.advance(timedelta(minutes=30))       # move the clock; retries fall due and are sent
+
+Nothing moves by itself: webhook payloads wait in an outbox until `deliver()` or `advance()`;
+`run_in_background()` drives routes and delivers on a timer for the demo. The rules live in
+`onfleet_state.py`, `onfleet_directory.py` and `onfleet_tasks.py`; the HTTP side in
+`onfleet_app.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import socket
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Self
+
+import httpx
+import uvicorn
+
+from doorstep.clock import Clock, SystemClock, VirtualClock
+from doorstep.sim.fakes.onfleet_app import build_app
+from doorstep.sim.fakes.onfleet_records import (
+    API_PREFIX,
+    RATE_LIMIT,
+    TRIGGERS,
+    Delivery,
+    Event,
+    Fault,
+    OnfleetError,
+    Outgoing,
+    RecordedRequest,
+)
+from doorstep.sim.fakes.onfleet_tasks import ACTIVE, ASSIGNED, OnfleetOrg
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+def onfleet_signature(secret_hex: str, body: bytes) -> str:
+    """§4.2: `X-Onfleet-Signature`, hex HMAC-SHA512 of the raw body keyed by the hex-decoded
+    secret."""
+    return hmac.new(bytes.fromhex(secret_hex), body, hashlib.sha512).hexdigest()
+
+
+class FakeOnfleet:
+    def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
+                 seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
+                 name: str = "Doorstep Test Org", country: str = "GB",
+                 timezone: str = "Europe/London", rate_limit: int | None = RATE_LIMIT,
+                 webhook_timeout: float = 10.0,
+                 retry_interval: timedelta = timedelta(minutes=30),
+                 retry_for: timedelta = timedelta(days=1), disable_after: int = 300) -> None:
+        rng = random.Random(seed)
+        self.clock: Clock = clock or SystemClock()
+        self.org = OnfleetOrg(self.clock, random.Random(rng.getrandbits(64)), name=name,
+                              country=country, timezone=timezone, rate_limit=rate_limit)
+        self.api_key = api_key or rng.randbytes(16).hex()
+        self.api_keys = {self.api_key}
+        # §4.2: 10 s to answer; failures retried (30 min cycles, a day), disabled after 300
+        self.webhook_timeout = webhook_timeout
+        self.retry_interval, self.retry_for = retry_interval, retry_for
+        self.disable_after = disable_after
+        self._rng = rng
+        self._log_lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._deliveries: list[Delivery] = []
+        self._host, self._port = host, port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._background: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._http: httpx.Client | None = None
+        self._sock: socket.socket | None = None
+        self.url = ""
+
+    @property
+    def base_url(self) -> str:
+        return self.url + API_PREFIX
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.org.webhook_secret
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        sock.listen(128)
+        self._sock = sock
+        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
+        self._http = httpx.Client(trust_env=False)
+        self._stopping.clear()
+        server = self._server = uvicorn.Server(uvicorn.Config(
+            build_app(self), log_config=None, access_log=False, lifespan="off",
+            timeout_graceful_shutdown=2))
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="fake-onfleet", daemon=True)
+        self._thread.start()
+        waiting = threading.Event()
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if server.started or not self._thread.is_alive():
+                break
+            waiting.wait(0.01)
+        if not server.started:
+            self.stop()
+            raise RuntimeError("the fake Onfleet server did not start")
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._background is not None:
+            self._background.join(STOP_TIMEOUT)
+            self._background = None
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+            self._thread = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- faults and inspection ----------------------------------------------------------------
+
+    def add_api_key(self) -> str:
+        """Another key of the same organization: it shares the one rate limit (§1)."""
+        key = self._rng.randbytes(16).hex()
+        self.api_keys.add(key)
+        return key
+
+    def fail_next(self, status: int = 500, *, code: int | None = None, route: str | None = None,
+                  times: int = 1, applied: bool = False, cause: str = "") -> None:
+        """The next `times` requests matching `route` ("PUT /tasks", "/workers", None = any)
+        get `status` in the §2 envelope (`code`: the sub-code; 412 → PreconditionFailed, 502 →
+        the 70 s timeout's answer). `applied=True`: carried out first, then refused."""
+        with self.org.lock:
+            self.org.faults.append(Fault(status, code, route, times, applied, cause))
+
+    def exhaust_rate_limit(self) -> None:
+        """Spend the whole bucket: the next request gets 429 until the clock moves on."""
+        self.org.exhaust_rate_limit()
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._log_lock:
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in order (paths without /api/v2)."""
+        with self._log_lock:
+            return list(self._requests)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        with self._log_lock:
+            return list(self._deliveries)
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        return self.org.view_task(task_id)
+
+    def worker(self, worker_id: str) -> dict[str, Any]:
+        return self.org.view_worker(worker_id)
+
+    def webhook(self, webhook_id: str) -> dict[str, Any]:
+        return self.org.view_webhook(webhook_id)
+
+    # ---- webhooks (§4) --------------------------------------------------------------------------
+
+    def register_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
+        """§4.1: saved only after `GET url?check=<random>` answers 200 with exactly that
+        string (204 and anything else refuse it with 1008)."""
+        url, name, trigger, threshold = self.org.validate_webhook(body)
+        check = self.org.check_string()
+        http = self._http or httpx.Client(trust_env=False)
+        try:
+            r = http.get(url, params={"check": check}, timeout=self.webhook_timeout)
+            passed = r.status_code == 200 and r.text == check
+        except httpx.HTTPError:
+            passed = False
+        if not passed:
+            raise OnfleetError(1008, f"{url} did not answer the check")
+        return self.org.add_webhook(url, name, trigger, threshold)
+
+    def deliver(self) -> list[Delivery]:
+        """POST every webhook payload that is due, in the order the events happened."""
+        now = self.org.now_ms()
+        with self.org.lock:
+            due = [o for o in self.org.outbox if o.due_ms <= now]
+            self.org.outbox = [o for o in self.org.outbox if o.due_ms > now]
+        return [self._post(item) for item in due]
+
+    def _post(self, item: Outgoing) -> Delivery:
+        body = json.dumps(item.payload, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json",
+                   "X-Onfleet-Signature": onfleet_signature(self.webhook_secret, body)}
+        http = self._http or httpx.Client(trust_env=False)
+        try:
+            r = http.post(item.url, content=body, headers=headers, timeout=self.webhook_timeout)
+            delivery = Delivery(item.webhook_id, item.url, item.payload["triggerName"], body,
+                                headers, r.status_code)
+        except httpx.HTTPError as e:
+            delivery = Delivery(item.webhook_id, item.url, item.payload["triggerName"], body,
+                                headers, None, f"{type(e).__name__}: {e}")
+        with self.org.lock:
+            hook = self.org.webhooks.get(item.webhook_id)
+            if hook is not None:
+                self._settle(hook, item, delivery.ok)
+        with self._log_lock:
+            self._deliveries.append(delivery)
+        return delivery
+
+    def _settle(self, hook: dict[str, Any], item: Outgoing, ok: bool) -> None:
+        if ok:
+            hook["failures"] = 0
+            hook["count"] += 1
+            return
+        hook["failures"] += 1
+        item.attempts += 1
+        if hook["failures"] >= self.disable_after:  # §4.2: disabled after 300 in a row
+            hook["isEnabled"] = False
+            self.org.outbox = [o for o in self.org.outbox if o.webhook_id != hook["id"]]
+            return
+        now = self.org.now_ms()
+        if now - item.first_due_ms < self.retry_for.total_seconds() * 1000:
+            item.due_ms = now + int(self.retry_interval.total_seconds() * 1000)
+            self.org.outbox.append(item)
+
+    def advance(self, delta: timedelta | float = 0.0) -> list[Delivery]:
+        """Move a virtual clock on by `delta` (seconds or a timedelta), then deliver what is
+        due, retries included."""
+        if not isinstance(delta, timedelta):
+            delta = timedelta(seconds=delta)
+        if delta and isinstance(self.clock, VirtualClock):
+            self.clock.advance(delta)
+        return self.deliver()
+
+    # ---- driving the platform as a dispatcher and drivers would --------------------------------
+
+    def add_team(self, name: str, workers: Sequence[str] = ()) -> str:
+        return str(self.org.create_team({"name": name, "workers": list(workers)})["id"])
+
+    def add_worker(self, name: str, phone: str, teams: Sequence[str], *, on_duty: bool = False,
+                   vehicle: str | None = "CAR",
+                   location: Sequence[float] | None = None) -> str:
+        body: dict[str, Any] = {"name": name, "phone": phone, "teams": list(teams)}
+        if vehicle:
+            body["vehicle"] = {"type": vehicle}
+        worker_id = str(self.org.create_worker(body)["id"])
+        if on_duty or location:
+            self.org.set_duty(worker_id, on_duty, list(location) if location else None)
+        return worker_id
+
+    def add_task(self, *, address: dict[str, Any] | None = None,
+                 location: Sequence[float] | None = None,
+                 recipient: tuple[str, str] | None = None, worker: str | None = None,
+                 **fields: Any) -> str:
+        """A task as a dispatcher creates it on the dashboard (taskCreated fires); `fields` are
+        §5.2 body fields (completeAfter, notes, metadata, ...)."""
+        body: dict[str, Any] = dict(fields)
+        body["destination"] = {"address": address or {
+            "number": "10", "street": "Example Street", "city": "London",
+            "country": "United Kingdom"}}
+        if location is not None:
+            body["destination"]["location"] = list(location)
+        if recipient is not None:
+            body["recipients"] = [{"name": recipient[0], "phone": recipient[1]}]
+        if worker is not None:
+            body["container"] = {"type": "WORKER", "worker": worker}
+        return str(self.org.create_task(body)["id"])
+
+    def assign(self, task_id: str, worker_id: str | None) -> None:
+        """Into a worker's list (taskAssigned), or back to the organization (taskUnassigned)."""
+        container = ({"type": "WORKER", "worker": worker_id} if worker_id else
+                     {"type": "ORGANIZATION", "organization": self.org.org["id"]})
+        self.org.update_task(task_id, {"container": container})
+
+    def set_duty(self, worker_id: str, on_duty: bool,
+                 location: Sequence[float] | None = None) -> None:
+        self.org.set_duty(worker_id, on_duty, list(location) if location else None)
+
+    def start_route(self, worker_id: str) -> str | None:
+        """The driver goes on duty and starts the first task of the list; its id, if any."""
+        self.org.set_duty(worker_id, True)
+        tasks = self.org.containers[worker_id]
+        return self.start_task(tasks[0]) if tasks else None
+
+    def start_task(self, task_id: str) -> str:
+        return str(self.org.start_task(task_id)["id"])
+
+    def complete_task(self, task_id: str, *, notes: str = "", photos: int = 1,
+                      signature: str | None = None) -> None:
+        self.org.finish_task(task_id, True, notes=notes, photos=photos, signature=signature)
+
+    def fail_task(self, task_id: str, *, reason: str, notes: str = "", photos: int = 1) -> None:
+        """`reason` is the org-configured failure reason code (§4.4: opaque)."""
+        self.org.finish_task(task_id, False, reason=reason, notes=notes, photos=photos)
+
+    def report(self, task_id: str, *, eta_seconds: float | None = None,
+               distance: float | None = None, delay: float | None = None) -> int:
+        """The driver's progress towards a task: fires taskEta / taskArrival / taskDelayed for
+        the webhooks whose threshold it meets (§4.3, once per task). Deliveries queued."""
+        task = self.org.task(task_id)
+        queued = 0
+        for trigger, value, extra in (("taskEta", eta_seconds, "etaSeconds"),
+                                      ("taskArrival", distance, "distance"),
+                                      ("taskDelayed", delay, "delay")):
+            if value is not None:
+                queued += self.org.emit(Event(trigger, task_id, task["worker"],
+                                              extras={extra: value},
+                                              actor=("WORKER", task["worker"] or "")), value)
+        return queued
+
+    def step(self, success_rate: float = 0.9) -> None:
+        """Each on-duty driver moves one step on: completes (or, by chance, fails) the active
+        task, else starts the next one."""
+        with self.org.lock:
+            workers = [w for w in self.org.workers.values() if w["onDuty"]]
+            for worker in workers:
+                active, queue = worker["activeTask"], self.org.containers[worker["id"]]
+                if active and self.org.tasks[active]["state"] == ACTIVE:
+                    if self._rng.random() < success_rate:
+                        self.complete_task(active, notes="Left at the door")
+                    else:
+                        self.fail_task(active, reason="NOBODY_HOME", notes="Card left")
+                elif queue and self.org.tasks[queue[0]]["state"] == ASSIGNED:
+                    self.start_task(queue[0])
+
+    def run_in_background(self, interval: float = 1.0) -> None:
+        """`step()` and `deliver()` every `interval` seconds until `stop()` — for the demo."""
+        if self._background is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                self.step()
+                self.deliver()
+
+        self._background = threading.Thread(target=loop, name="fake-onfleet-progress",
+                                            daemon=True)
+        self._background.start()
+
+
+__all__ = ["TRIGGERS", "Delivery", "FakeOnfleet", "OnfleetError", "RecordedRequest",
+           "onfleet_signature"]
