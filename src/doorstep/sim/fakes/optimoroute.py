@@ -1,0 +1,433 @@
+"""A local fake of OptimoRoute's Web Service API (contracts/optimoroute.md §12).
+
+    with FakeOptimoRoute(clock=clock, seed=1) as fake:
+        httpx.get(f"{fake.url}/v1/get_events", params={"key": fake.api_key})
+        fake.add_driver("102", "Sam Lee", external_id="D-44")
+        fake.add_order("A-1", "2026-03-03", address="12 Elm St, Springfield")
+        fake.plan(date(2026, 3, 3))          # or POST start_planning and fake.advance()
+        fake.start_route("102", date(2026, 3, 3))
+        fake.complete("A-1", note="Left with neighbour")   # or fail(...), reject(...)
+        fake.fail_next(500)                  # the next request answers 500
+        fake.stall_next(times=5); fake.wait_stalled(5); ...; fake.release()
+
+Nothing moves by itself: a planning goes N → R → F one step per `advance()`, and drivers act
+only when told. `run_in_background()` calls `advance()` on a timer for the demo. The rules live
+in `optimoroute_account.py` and the modules under it; this module is the HTTP side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Self
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from doorstep.clock import Clock, SystemClock
+from doorstep.sim.fakes.optimoroute_account import OptimoAccount
+from doorstep.sim.fakes.optimoroute_records import (
+    ERR_RATE_LIMITED,
+    MAX_CONCURRENT,
+    Driver,
+    Fault,
+    OptimoError,
+    Received,
+)
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+STALL_LIMIT = 30.0  # a stalled request answers after this even if never released
+
+# §1: reads are GET with a query string, the rest POST with a JSON body; the list-taking
+# reads are POST (◐).
+GET_METHODS = frozenset({"get_routes", "get_scheduling_info", "get_planning_status",
+                         "get_events"})
+POST_METHODS = frozenset({
+    "create_order", "create_or_update_orders", "get_orders", "search_orders", "delete_order",
+    "delete_orders", "delete_all_orders", "start_planning", "stop_planning",
+    "update_driver_parameters", "update_drivers_parameters", "get_completion_details",
+    "update_completion_details"})
+
+
+class FakeOptimoRoute:
+    def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
+                 seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
+                 timezone: str = "UTC", center: tuple[float, float] = (39.78, -89.65),
+                 error_status: int = 200, rate_limit: tuple[int, timedelta] | None = None,
+                 page_size: int = 500, events_page: int = 500) -> None:
+        """`error_status`: HTTP status of application errors (§2: undocumented; 200 as the
+        clients observed). `rate_limit`: (requests, window) per key, off by default because
+        none is documented (§13); over it → 429 with `Retry-After`."""
+        self._rng = random.Random(seed)
+        self.api_key = api_key or f"{self._rng.getrandbits(128):032x}"
+        self.clock: Clock = clock or SystemClock()
+        self.state = OptimoAccount(self.clock, random.Random(self._rng.getrandbits(64)),
+                                   ZoneInfo(timezone), center)
+        self.state.page_size, self.state.events_page = page_size, events_page
+        self.error_status = error_status
+        self.rate_limit = rate_limit
+        self._lock = threading.Condition()
+        self._in_flight: Counter[str] = Counter()
+        self._window: tuple[datetime, int] | None = None
+        self._blocked_until: datetime | None = None
+        self._faults: list[Fault] = []
+        self._stalled = 0
+        self._received: list[Received] = []
+        self._host, self._port = host, port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._background: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._sock: socket.socket | None = None
+        self.url = ""
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        sock.listen(128)
+        self._sock = sock
+        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
+        self.state.public_url = self.url
+        self._stopping.clear()
+        server = self._server = uvicorn.Server(uvicorn.Config(
+            build_app(self), log_config=None, access_log=False, lifespan="off",
+            timeout_graceful_shutdown=2))
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="fake-optimoroute", daemon=True)
+        self._thread.start()
+        ready = threading.Event()
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if server.started or not self._thread.is_alive():
+                break
+            ready.wait(0.01)
+        if not server.started:
+            self.stop()
+            raise RuntimeError("the fake OptimoRoute server did not start")
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.release()
+        if self._background is not None:
+            self._background.join(STOP_TIMEOUT)
+            self._background = None
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What the connector uses in place of `https://api.optimoroute.com/v1` (§1)."""
+        return f"{self.url}/v1"
+
+    # ---- faults and limits ------------------------------------------------------------------
+
+    def fail_next(self, status: int = 500, *, code: str = "ERR_INTERNAL",
+                  method: str | None = None, times: int = 1, applied: bool = False) -> None:
+        """The next `times` authorized requests (of `method`, or any) fail: HTTP `status`
+        with the §2 envelope and `code` (`status=200` makes an application error such as
+        `ERR_TOO_MANY_CONNECTIONS`). `applied`: the request is carried out first and the
+        caller still sees the failure — an unknown outcome."""
+        with self._lock:
+            self._faults.append(Fault(method, status, code, applied, False, times))
+
+    def stall_next(self, *, method: str | None = None, times: int = 1) -> None:
+        """The next `times` requests are held open (counted as in flight) until `release()`."""
+        with self._lock:
+            self._faults.append(Fault(method, None, "", False, True, times))
+
+    def wait_stalled(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until `count` requests are held by `stall_next`."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._stalled >= count, timeout)
+
+    def release(self) -> None:
+        with self._lock:
+            for fault in self._faults:
+                fault.released.set()
+            self._faults = [f for f in self._faults if not f.stall]
+            self._lock.notify_all()
+
+    def exhaust_rate_limit(self, window: timedelta = timedelta(seconds=60)) -> None:
+        """Every request gets 429 until `window` has passed on the clock."""
+        with self._lock:
+            self._blocked_until = self.clock.now() + window
+
+    # ---- inspection -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[Received]:
+        """Every request received, oldest first; the key is left out of `query`."""
+        with self._lock:
+            return list(self._received)
+
+    def requests_to(self, method: str) -> list[Received]:
+        return [r for r in self.requests if r.method == method]
+
+    def status_of(self, order_no: str) -> str:
+        with self.state.lock:
+            return self.state.find({"orderNo": order_no}).status
+
+    # ---- driving the day --------------------------------------------------------------------
+
+    def add_driver(self, serial: str, name: str, *, external_id: str | None = None,
+                   vehicle_registration: str | None = None, vehicle_label: str | None = None,
+                   start: tuple[float, float] | None = None) -> None:
+        """Drivers are set up in the web app: no API method creates one (§8)."""
+        self.state.add_driver(Driver(serial, name, external_id, vehicle_registration,
+                                     vehicle_label, start))
+
+    def add_order(self, order_no: str, day: date | str, *, address: str | None = None,
+                  latitude: float | None = None, longitude: float | None = None,
+                  type: str = "D", **fields: Any) -> str:
+        """An order as the dispatcher enters it (other §5.1 fields by name); its `id`."""
+        location: dict[str, Any] = {"address": address} if address else {}
+        if latitude is not None and longitude is not None:
+            location.update(latitude=latitude, longitude=longitude,
+                            locationName=fields.pop("locationName", address or order_no))
+        body = {"operation": "CREATE", "orderNo": order_no, "date": str(day), "type": type,
+                "location": location, **fields}
+        with self.state.lock:
+            return self.state.upsert(body, geocoding=True).id
+
+    def plan(self, day: date, **options: Any) -> int:
+        """Plan `day` at once (what start_planning and two `advance()`s do)."""
+        with self.state.lock:
+            planning_id = int(self.state.start_planning({"date": str(day), **options})[
+                "planningId"])
+            while self.state.plannings[planning_id].status in ("N", "R"):
+                self.state.step_plannings()
+            return planning_id
+
+    def advance(self, delta: timedelta | None = None) -> None:
+        """Move a `VirtualClock` on by `delta`, and every planning one status on."""
+        if delta is not None:
+            move: Callable[[timedelta], object] | None = getattr(self.clock, "advance", None)
+            if move is None:
+                raise TypeError("only a virtual clock can be moved")
+            move(delta)
+        self.state.step_plannings()
+
+    def run_in_background(self, interval: float = 1.0) -> None:
+        """`advance()` every `interval` seconds until `stop()` — for the demo, not for tests."""
+        if self._background is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                self.advance()
+
+        self._background = threading.Thread(target=loop, name="fake-optimoroute-progress",
+                                            daemon=True)
+        self._background.start()
+
+    def on_duty(self, serial: str, at: datetime | None = None) -> None:
+        self.state.duty(serial, True, at)
+
+    def off_duty(self, serial: str, at: datetime | None = None) -> None:
+        self.state.duty(serial, False, at)
+
+    def start_route(self, serial: str, day: date, at: datetime | None = None) -> None:
+        self.state.start_route(serial, day, at)
+
+    def end_route(self, serial: str, day: date, at: datetime | None = None) -> None:
+        self.state.end_route(serial, day, at)
+
+    def start_service(self, order_no: str, at: datetime | None = None) -> None:
+        self.state.start_service(order_no, at)
+
+    def complete(self, order_no: str, *, note: str = "", signature: bool = True,
+                 photos: int = 1, barcodes: tuple[str, ...] = (),
+                 at: datetime | None = None) -> None:
+        """The driver completes the stop with proof of delivery (§9.1 `form`). `at` earlier
+        than the log's last event makes a late, out-of-order event (§11.2.4)."""
+        self.state.finish(order_no, "success", self._form(order_no, note, signature, photos,
+                                                          barcodes), at)
+
+    def fail(self, order_no: str, reason: str, *, photos: int = 0,
+             at: datetime | None = None) -> None:
+        """The driver could not deliver; the reason is the form's note (§9.1 ❓)."""
+        self.state.finish(order_no, "failed", self._form(order_no, reason, False, photos, ()),
+                          at)
+
+    def reject(self, order_no: str, reason: str = "", at: datetime | None = None) -> None:
+        self.state.finish(order_no, "rejected", {"note": reason} if reason else None, at)
+
+    def cancel(self, order_no: str) -> None:
+        self.state.cancel(order_no)
+
+    def _form(self, order_no: str, note: str, signature: bool, photos: int,
+              barcodes: tuple[str, ...]) -> dict[str, Any]:
+        base = f"{self.url}/pod/{order_no}"
+        form: dict[str, Any] = {"note": note}
+        if signature:
+            form["signature"] = {"type": "signature", "url": f"{base}/sig.png"}
+        form["images"] = [{"type": "image", "url": f"{base}/p{i + 1}.jpg"}
+                          for i in range(photos)]
+        if barcodes:
+            form["barcode"] = [{"barcode": b, "scanInfo": {"status": "scanned"}}
+                               for b in barcodes]
+        return form
+
+    def add_event(self, kind: str, *, at: datetime, serial: str | None = None,
+                  order_no: str | None = None, **extra: Any) -> None:
+        """Append any event as the phone would report it, e.g. late and out of order."""
+        with self.state.lock:
+            order = self.state.find({"orderNo": order_no}) if order_no else None
+            driver = self.state.drivers[serial] if serial else None
+            self.state.emit(kind, driver, order, at, **extra)
+
+    # ---- the gate every request passes -------------------------------------------------------
+
+    def _enter(self, key: str | None, ip: str) -> bool:
+        """§1 ✅: at most 5 requests in flight per account and per IP address."""
+        slots = [f"ip:{ip}"] + ([f"key:{key}"] if key else [])
+        with self._lock:
+            if any(self._in_flight[s] >= MAX_CONCURRENT for s in slots):
+                return False
+            self._in_flight.update(slots)
+            return True
+
+    def _leave(self, key: str | None, ip: str) -> None:
+        with self._lock:
+            self._in_flight.subtract([f"ip:{ip}"] + ([f"key:{key}"] if key else []))
+
+    def _rate_limited(self) -> int | None:
+        """Seconds to wait when over the (opt-in) rate limit, else None."""
+        now = self.clock.now()
+        with self._lock:
+            if self._blocked_until is not None and now < self._blocked_until:
+                return math.ceil((self._blocked_until - now).total_seconds())
+            if self.rate_limit is None:
+                return None
+            limit, window = self.rate_limit
+            if self._window is None or now >= self._window[0] + window:
+                self._window = (now, 0)
+            self._window = (self._window[0], self._window[1] + 1)
+            if self._window[1] > limit:
+                return max(1, math.ceil((self._window[0] + window - now).total_seconds()))
+            return None
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.method in (None, method):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+            return None
+
+    async def _stall(self, fault: Fault) -> None:
+        with self._lock:
+            self._stalled += 1
+            self._lock.notify_all()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, fault.released.wait,
+                                                             STALL_LIMIT)
+        finally:
+            with self._lock:
+                self._stalled -= 1
+
+    def _record(self, received: Received) -> None:
+        with self._lock:
+            self._received.append(received)
+
+
+def _envelope(error: OptimoError, status: int, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(error.body(), status_code=status, headers=headers)
+
+
+def build_app(fake: FakeOptimoRoute) -> Starlette:
+    """One route, `/v1/{method}`; every method answers the §2 envelope."""
+    state = fake.state
+
+    async def endpoint(request: Request) -> Response:
+        method = request.path_params["method"]
+        query = dict(request.query_params)
+        key = query.pop("key", None)
+        raw = await request.body()
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                body = raw.decode(errors="replace")
+        fake._record(Received(request.method, method, query, body, fake.clock.now()))
+        ip = request.client.host if request.client else "?"
+        if not fake._enter(key, ip):
+            return _envelope(OptimoError("ERR_TOO_MANY_CONNECTIONS",
+                                         "Too many concurrent requests"), fake.error_status)
+        try:
+            return await answer(request.method, method, query, key, body)
+        finally:
+            fake._leave(key, ip)
+
+    async def answer(verb: str, method: str, query: dict[str, str], key: str | None,
+                     body: Any) -> Response:
+        error = fake.error_status
+        if not key:
+            return _envelope(OptimoError("AUTH_KEY_MISSING", "API key is missing"), error)
+        if key != fake.api_key:
+            return _envelope(OptimoError("AUTH_KEY_UNKNOWN", "API key is unknown"), error)
+        wait = fake._rate_limited()
+        if wait is not None:
+            return _envelope(OptimoError(ERR_RATE_LIMITED, "Too many requests"), 429,
+                             {"Retry-After": str(wait)})
+        if method not in GET_METHODS | POST_METHODS:
+            return _envelope(OptimoError("MALFORMED_REQUEST", f"Unknown method {method}"), 404)
+        expected = "GET" if method in GET_METHODS else "POST"
+        if verb != expected:  # §1 ✅ the wrong verb is an error (its code is not documented)
+            return _envelope(OptimoError("MALFORMED_REQUEST",
+                                         f"{method} takes {expected}, not {verb}"), error)
+        if expected == "POST" and not isinstance(body, dict):
+            return _envelope(OptimoError("MALFORMED_REQUEST",
+                                         "The body must be a JSON object"), error)
+        handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(state, {
+            "get_planning_status": "planning_status"}.get(method, method))
+        fault = fake._take_fault(method)
+        if fault is not None and fault.stall:
+            await fake._stall(fault)
+            fault = None
+        failure = None if fault is None else _envelope(
+            OptimoError(fault.code, "Injected failure"), fault.status or 500)
+        if failure is not None and fault is not None and not fault.applied:
+            return failure
+        try:
+            result = handler(query if expected == "GET" else body)
+        except OptimoError as e:
+            return failure or _envelope(e, error)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            # input of a shape the checks did not foresee: the §2 code for input that is wrong
+            bad = OptimoError("MALFORMED_REQUEST", f"The request is malformed ({e})")
+            return failure or _envelope(bad, error)
+        return failure or JSONResponse(result)
+
+    return Starlette(routes=[Route("/v1/{method}", endpoint, methods=[
+        "GET", "POST", "PUT", "PATCH", "DELETE"])])
