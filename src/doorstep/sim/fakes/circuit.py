@@ -25,6 +25,7 @@ import socket
 import string
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Self
 
@@ -41,35 +42,39 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
 
+@dataclass
+class Options:
+    """Everything about the team that `reset()` can change. `retry_after`: also send a
+    Retry-After header on 429 (undocumented ❓, §5) so a connector can be tested both ways.
+    `extra_events`: also send the v1 events known only from clients ◐ (`stop.departed`,
+    `stop.next_in_route`, `stop.tracking_link_added`)."""
+
+    api_key: str | None = None
+    clock: Clock | None = None
+    seed: int | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_version: Version = "v1"
+    rate_limits: bool = True
+    retry_after: bool = False
+    timezone: str = "UTC"
+    optimize_seconds: float = 5.0
+    extra_events: bool = True
+    recipient_notifications: bool = False
+
+
 class FakeCircuit:
-    def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
-                 seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
-                 webhook_url: str | None = None, webhook_secret: str | None = None,
-                 webhook_version: Version = "v1", rate_limits: bool = True,
-                 retry_after: bool = False, timezone: str = "UTC",
-                 optimize_seconds: float = 5.0, extra_events: bool = True,
-                 recipient_notifications: bool = False) -> None:
-        """`retry_after`: also send a Retry-After header on 429 (undocumented ❓, §5) so a
-        connector can be tested both ways. `extra_events`: also send the v1 events known only
-        from clients ◐ (`stop.departed`, `stop.next_in_route`, `stop.tracking_link_added`)."""
-        self._rng = random.Random(seed)
-        self.clock: Clock = clock or SystemClock()
-        self.api_key = api_key or new_id(self._rng) + new_id(self._rng)
-        secret = webhook_secret or "".join(self._rng.choice(string.ascii_letters + string.digits)
-                                           for _ in range(32))  # §10: 32 characters
-        self.team: CircuitTeam = CircuitTeam(self.clock, random.Random(self._rng.getrandbits(64)),
-                                timezone=timezone, optimize_seconds=optimize_seconds,
-                                extra_events=extra_events,
-                                recipient_notifications=recipient_notifications)
-        self.hooks: HookSender = HookSender(HookSettings(webhook_url, secret, webhook_version),
-                                random.Random(self._rng.getrandbits(64)))
-        self.main_depot = self.team.add_depot("Main depot", {
-            "startTime": {"hour": 8, "minute": 0}, "startAddress": None})
-        self.rate_limits, self.retry_after = rate_limits, retry_after
-        self._buckets = Buckets()
-        self._faults: list[Fault] = []
-        self._requests: list[RecordedRequest] = []
+    team: CircuitTeam
+    hooks: HookSender
+    clock: Clock
+    main_depot: str
+    _faults: list[Fault]
+    _requests: list[RecordedRequest]
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        """`options`: the fields of `Options`."""
         self._lock = threading.Lock()
+        self.reset(**options)
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -78,6 +83,29 @@ class FakeCircuit:
         self._http: httpx.Client | None = None
         self._sock: socket.socket | None = None
         self.url = ""
+
+    def reset(self, **options: Any) -> None:
+        """A new, empty team (one depot), as if the fake had just been made with `options`;
+        the server keeps running, so one server can serve many tests."""
+        o = Options(**options)
+        rng = random.Random(o.seed)
+        self.clock = o.clock or SystemClock()
+        self.api_key = o.api_key or new_id(rng) + new_id(rng)
+        secret = o.webhook_secret or "".join(rng.choice(string.ascii_letters + string.digits)
+                                             for _ in range(32))  # §10: 32 characters
+        team = CircuitTeam(self.clock, random.Random(rng.getrandbits(64)), timezone=o.timezone,
+                           optimize_seconds=o.optimize_seconds, extra_events=o.extra_events,
+                           recipient_notifications=o.recipient_notifications)
+        hooks = HookSender(HookSettings(o.webhook_url, secret, o.webhook_version),
+                           random.Random(rng.getrandbits(64)))
+        with self._lock:
+            self.team, self.hooks = team, hooks
+            self.rate_limits, self.retry_after = o.rate_limits, o.retry_after
+            self._buckets = Buckets()
+            self._faults = []
+            self._requests = []
+        self.main_depot = team.add_depot("Main depot", {
+            "startTime": {"hour": 8, "minute": 0}, "startAddress": None})
 
     @property
     def api_url(self) -> str:

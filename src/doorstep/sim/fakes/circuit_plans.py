@@ -278,13 +278,13 @@ class CircuitTeam(CircuitState):
                 "driverProvidedRecipientNotes": recipient_notes, "recipientProvidedNotes": None,
                 "timeAtStopInfo": {"status": "available", "value": {
                     "arrivedAt": now - stay, "departedAt": now, "isEstimated": False}}}
+            todo = [s for s in self._in_route(route["id"]) if not _attempted(s)]
+            if not todo:  # before the event, so that its embedded route shows it
+                route["state"].update(completed=True, completedAt=now)
             self.emit("stop.attempted_delivery", stop)
             if self.extra_events:
                 self.emit("stop.departed", stop)
-            todo = [s for s in self._in_route(route["id"]) if not _attempted(s)]
-            if not todo:
-                route["state"].update(completed=True, completedAt=now)
-            elif self.extra_events:
+            if todo and self.extra_events:
                 self.emit("stop.next_in_route", todo[0])
             return self.render(stop)
 
