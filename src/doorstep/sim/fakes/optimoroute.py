@@ -12,53 +12,29 @@
 
 Nothing moves by itself: a planning goes N → R → F one step per `advance()`, and drivers act
 only when told. `run_in_background()` calls `advance()` on a timer for the demo. The rules live
-in `optimoroute_account.py` and the modules under it; this module is the HTTP side.
+in `optimoroute_account.py` and the modules under it, the HTTP side in `optimoroute_http.py`;
+this module is the server's lifecycle and the hooks a test or the simulator uses.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import math
 import random
 import socket
 import threading
-from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from doorstep.clock import Clock, SystemClock
 from doorstep.sim.fakes.optimoroute_account import OptimoAccount
-from doorstep.sim.fakes.optimoroute_records import (
-    ERR_RATE_LIMITED,
-    MAX_CONCURRENT,
-    Driver,
-    Fault,
-    OptimoError,
-    Received,
-)
+from doorstep.sim.fakes.optimoroute_http import Gate, build_app
+from doorstep.sim.fakes.optimoroute_records import Driver, Fault, Received
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
-STALL_LIMIT = 30.0  # a stalled request answers after this even if never released
-
-# §1: reads are GET with a query string, the rest POST with a JSON body; the list-taking
-# reads are POST (◐).
-GET_METHODS = frozenset({"get_routes", "get_scheduling_info", "get_planning_status",
-                         "get_events"})
-POST_METHODS = frozenset({
-    "create_order", "create_or_update_orders", "get_orders", "search_orders", "delete_order",
-    "delete_orders", "delete_all_orders", "start_planning", "stop_planning",
-    "update_driver_parameters", "update_drivers_parameters", "get_completion_details",
-    "update_completion_details"})
 
 
 class FakeOptimoRoute:
@@ -76,15 +52,7 @@ class FakeOptimoRoute:
         self.state = OptimoAccount(self.clock, random.Random(self._rng.getrandbits(64)),
                                    ZoneInfo(timezone), center)
         self.state.page_size, self.state.events_page = page_size, events_page
-        self.error_status = error_status
-        self.rate_limit = rate_limit
-        self._lock = threading.Condition()
-        self._in_flight: Counter[str] = Counter()
-        self._window: tuple[datetime, int] | None = None
-        self._blocked_until: datetime | None = None
-        self._faults: list[Fault] = []
-        self._stalled = 0
-        self._received: list[Received] = []
+        self.gate = Gate(self.clock, self.api_key, error_status, rate_limit)
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -105,7 +73,7 @@ class FakeOptimoRoute:
         self.state.public_url = self.url
         self._stopping.clear()
         server = self._server = uvicorn.Server(uvicorn.Config(
-            build_app(self), log_config=None, access_log=False, lifespan="off",
+            build_app(self.state, self.gate), log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=2))
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                         name="fake-optimoroute", daemon=True)
@@ -154,38 +122,41 @@ class FakeOptimoRoute:
         with the §2 envelope and `code` (`status=200` makes an application error such as
         `ERR_TOO_MANY_CONNECTIONS`). `applied`: the request is carried out first and the
         caller still sees the failure — an unknown outcome."""
-        with self._lock:
-            self._faults.append(Fault(method, status, code, applied, False, times))
+        with self.gate.lock:
+            self.gate.faults.append(Fault(method, status, code, applied, False, times))
 
     def stall_next(self, *, method: str | None = None, times: int = 1) -> None:
         """The next `times` requests are held open (counted as in flight) until `release()`."""
-        with self._lock:
-            self._faults.append(Fault(method, None, "", False, True, times))
+        with self.gate.lock:
+            stall = Fault(method, None, "", False, True, times)
+            self.gate.faults.append(stall)
+            self.gate.stalls.append(stall)
 
     def wait_stalled(self, count: int, timeout: float = 5.0) -> bool:
         """Wait until `count` requests are held by `stall_next`."""
-        with self._lock:
-            return self._lock.wait_for(lambda: self._stalled >= count, timeout)
+        with self.gate.lock:
+            return bool(self.gate.lock.wait_for(lambda: self.gate.stalled >= count, timeout))
 
     def release(self) -> None:
-        with self._lock:
-            for fault in self._faults:
+        with self.gate.lock:
+            for fault in self.gate.stalls:
                 fault.released.set()
-            self._faults = [f for f in self._faults if not f.stall]
-            self._lock.notify_all()
+            self.gate.stalls = []
+            self.gate.faults = [f for f in self.gate.faults if not f.stall]
+            self.gate.lock.notify_all()
 
     def exhaust_rate_limit(self, window: timedelta = timedelta(seconds=60)) -> None:
         """Every request gets 429 until `window` has passed on the clock."""
-        with self._lock:
-            self._blocked_until = self.clock.now() + window
+        with self.gate.lock:
+            self.gate.blocked_until = self.clock.now() + window
 
     # ---- inspection -------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[Received]:
         """Every request received, oldest first; the key is left out of `query`."""
-        with self._lock:
-            return list(self._received)
+        with self.gate.lock:
+            return list(self.gate.received)
 
     def requests_to(self, method: str) -> list[Received]:
         return [r for r in self.requests if r.method == method]
@@ -302,132 +273,3 @@ class FakeOptimoRoute:
             order = self.state.find({"orderNo": order_no}) if order_no else None
             driver = self.state.drivers[serial] if serial else None
             self.state.emit(kind, driver, order, at, **extra)
-
-    # ---- the gate every request passes -------------------------------------------------------
-
-    def _enter(self, key: str | None, ip: str) -> bool:
-        """§1 ✅: at most 5 requests in flight per account and per IP address."""
-        slots = [f"ip:{ip}"] + ([f"key:{key}"] if key else [])
-        with self._lock:
-            if any(self._in_flight[s] >= MAX_CONCURRENT for s in slots):
-                return False
-            self._in_flight.update(slots)
-            return True
-
-    def _leave(self, key: str | None, ip: str) -> None:
-        with self._lock:
-            self._in_flight.subtract([f"ip:{ip}"] + ([f"key:{key}"] if key else []))
-
-    def _rate_limited(self) -> int | None:
-        """Seconds to wait when over the (opt-in) rate limit, else None."""
-        now = self.clock.now()
-        with self._lock:
-            if self._blocked_until is not None and now < self._blocked_until:
-                return math.ceil((self._blocked_until - now).total_seconds())
-            if self.rate_limit is None:
-                return None
-            limit, window = self.rate_limit
-            if self._window is None or now >= self._window[0] + window:
-                self._window = (now, 0)
-            self._window = (self._window[0], self._window[1] + 1)
-            if self._window[1] > limit:
-                return max(1, math.ceil((self._window[0] + window - now).total_seconds()))
-            return None
-
-    def _take_fault(self, method: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.method in (None, method):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            return None
-
-    async def _stall(self, fault: Fault) -> None:
-        with self._lock:
-            self._stalled += 1
-            self._lock.notify_all()
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, fault.released.wait,
-                                                             STALL_LIMIT)
-        finally:
-            with self._lock:
-                self._stalled -= 1
-
-    def _record(self, received: Received) -> None:
-        with self._lock:
-            self._received.append(received)
-
-
-def _envelope(error: OptimoError, status: int, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(error.body(), status_code=status, headers=headers)
-
-
-def build_app(fake: FakeOptimoRoute) -> Starlette:
-    """One route, `/v1/{method}`; every method answers the §2 envelope."""
-    state = fake.state
-
-    async def endpoint(request: Request) -> Response:
-        method = request.path_params["method"]
-        query = dict(request.query_params)
-        key = query.pop("key", None)
-        raw = await request.body()
-        body: Any = None
-        if raw:
-            try:
-                body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                body = raw.decode(errors="replace")
-        fake._record(Received(request.method, method, query, body, fake.clock.now()))
-        ip = request.client.host if request.client else "?"
-        if not fake._enter(key, ip):
-            return _envelope(OptimoError("ERR_TOO_MANY_CONNECTIONS",
-                                         "Too many concurrent requests"), fake.error_status)
-        try:
-            return await answer(request.method, method, query, key, body)
-        finally:
-            fake._leave(key, ip)
-
-    async def answer(verb: str, method: str, query: dict[str, str], key: str | None,
-                     body: Any) -> Response:
-        error = fake.error_status
-        if not key:
-            return _envelope(OptimoError("AUTH_KEY_MISSING", "API key is missing"), error)
-        if key != fake.api_key:
-            return _envelope(OptimoError("AUTH_KEY_UNKNOWN", "API key is unknown"), error)
-        wait = fake._rate_limited()
-        if wait is not None:
-            return _envelope(OptimoError(ERR_RATE_LIMITED, "Too many requests"), 429,
-                             {"Retry-After": str(wait)})
-        if method not in GET_METHODS | POST_METHODS:
-            return _envelope(OptimoError("MALFORMED_REQUEST", f"Unknown method {method}"), 404)
-        expected = "GET" if method in GET_METHODS else "POST"
-        if verb != expected:  # §1 ✅ the wrong verb is an error (its code is not documented)
-            return _envelope(OptimoError("MALFORMED_REQUEST",
-                                         f"{method} takes {expected}, not {verb}"), error)
-        if expected == "POST" and not isinstance(body, dict):
-            return _envelope(OptimoError("MALFORMED_REQUEST",
-                                         "The body must be a JSON object"), error)
-        handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(state, {
-            "get_planning_status": "planning_status"}.get(method, method))
-        fault = fake._take_fault(method)
-        if fault is not None and fault.stall:
-            await fake._stall(fault)
-            fault = None
-        failure = None if fault is None else _envelope(
-            OptimoError(fault.code, "Injected failure"), fault.status or 500)
-        if failure is not None and fault is not None and not fault.applied:
-            return failure
-        try:
-            result = handler(query if expected == "GET" else body)
-        except OptimoError as e:
-            return failure or _envelope(e, error)
-        except (TypeError, ValueError, KeyError, AttributeError) as e:
-            # input of a shape the checks did not foresee: the §2 code for input that is wrong
-            bad = OptimoError("MALFORMED_REQUEST", f"The request is malformed ({e})")
-            return failure or _envelope(bad, error)
-        return failure or JSONResponse(result)
-
-    return Starlette(routes=[Route("/v1/{method}", endpoint, methods=[
-        "GET", "POST", "PUT", "PATCH", "DELETE"])])

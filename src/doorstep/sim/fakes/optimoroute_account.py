@@ -125,12 +125,10 @@ class OptimoAccount(OptimoState):
         time-window order. `startWith: EMPTY` (default) replaces the day's plan (§7.1)."""
         drivers = [d for d in self._use_drivers(options)[0] if d.enabled(day)]
         chosen = [o for o in self._use_orders(options, day)[0] if o.point is not None]
-        before = {s.order_id: s.scheduled for r in self.routes.values() if r.day == day
-                  for s in r.stops}
         if options.get("startWith", "EMPTY") == "EMPTY":
-            for order in [o for o in self.orders.values() if o.day == day]:
-                if order.status == "scheduled":
-                    self.unplace(order)
+            for route in [r for r in self.routes.values() if r.day == day]:
+                self._take_off(route, {s.order_id for s in route.stops
+                                       if self.orders[s.order_id].status == "scheduled"})
         todo = sorted((o for o in chosen if o.status == "unscheduled"), key=lambda o: (
             min((tw["twFrom"] for tw in o.data.get("timeWindows") or []), default="00:00"),
             o.order_no or "", o.seq))
@@ -142,7 +140,7 @@ class OptimoAccount(OptimoState):
                 target = min(drivers, default=None, key=lambda d: len(
                     self.routes.get((day, d.serial), Route(day, d.serial)).stops))
             if target is not None:
-                touched.add((day, self.place(order, target.serial, before.get(order.id)).serial))
+                touched.add((day, self.place(order, target.serial).serial))
         for key in touched:
             self.rebuild(self.routes[key])
 

@@ -245,6 +245,7 @@ class Order:
     start: datetime | None = None
     end: datetime | None = None
     form: dict[str, Any] | None = None
+    planned: datetime | None = None  # its last planned start, kept while off a route
 
     @property
     def order_no(self) -> str | None:

@@ -107,13 +107,13 @@ class RouteBook:
             travel = round(metres / (SPEED_KMH / 3.6))
             arrival = t + timedelta(seconds=travel)
             scheduled = max(arrival, self._window_opens(order, arrival))
-            before = stop.scheduled
             stop.arrival, stop.scheduled = arrival, scheduled
             stop.travel_time, stop.distance = travel, round(metres)
-            if before is not None and before != scheduled and order.status in (
+            if order.planned not in (None, scheduled) and order.status in (
                     "scheduled", "on_route"):
                 self.emit("start_time_changed", driver, order,
                           plannedStartTime=stamp(scheduled, self.tz))
+            order.planned = scheduled
             t = scheduled + timedelta(minutes=float(order.data.get("duration",
                                                                    DEFAULT_DURATION)))
             here = point or here
@@ -127,9 +127,9 @@ class RouteBook:
                 return opens
         return arrival
 
-    def place(self, order: Order, serial: str, before: datetime | None = None) -> Route:
+    def place(self, order: Order, serial: str) -> Route:
         route = self.routes.setdefault((order.day, serial), Route(order.day, serial))
-        route.stops.append(Stop(order.id, scheduled=before))
+        route.stops.append(Stop(order.id))
         self.placed[order.id] = (order.day, serial)
         if order.status == "unscheduled":
             order.status = "scheduled"
@@ -138,12 +138,15 @@ class RouteBook:
     def unplace(self, order: Order) -> None:
         """Off its route; an order not yet started goes back to `unscheduled`."""
         route = self.route_of(order)
-        if route is None:
-            return
-        route.stops = [s for s in route.stops if s.order_id != order.id]
-        del self.placed[order.id]
-        if order.status == "scheduled":
-            order.status = "unscheduled"
+        if route is not None:
+            self._take_off(route, {order.id})
+
+    def _take_off(self, route: Route, ids: set[str]) -> None:
+        route.stops = [s for s in route.stops if s.order_id not in ids]
+        for order_id in ids:
+            del self.placed[order_id]
+            if self.orders[order_id].status == "scheduled":
+                self.orders[order_id].status = "unscheduled"
         if route.stops:
             self.rebuild(route)
         else:
@@ -153,9 +156,9 @@ class RouteBook:
         """§8 ❓: new parameters take the driver's route of that day off the plan (stops
         already started stay with the driver)."""
         route = self.routes.get((day, driver.serial))
-        for stop in list(route.stops if route else []):
-            if self.orders[stop.order_id].status == "scheduled":
-                self.unplace(self.orders[stop.order_id])
+        if route is not None:
+            self._take_off(route, {s.order_id for s in route.stops
+                                   if self.orders[s.order_id].status == "scheduled"})
 
     # ---- reading routes (§6) -------------------------------------------------------------
 
