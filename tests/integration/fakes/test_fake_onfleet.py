@@ -277,6 +277,9 @@ def test_task_create_read_update_delete(fake: FakeOnfleet, api: httpx.Client) ->
     assert api.get(f"/tasks/{task['id']}").json() == task
     assert api.get(f"/tasks/shortId/{task['shortId']}").json()["id"] == task["id"]
 
+    assert_error(api.put(f"/tasks/{task['id']}", json={"notes": "Gate", "completeAfter": "9"}),
+                 400, "InvalidContent", 1005)
+    assert api.get(f"/tasks/{task['id']}").json()["notes"] == "Ring twice"
     put = api.put(f"/tasks/{task['id']}", json={"notes": "Gate code 1234"})
     assert put.json()["notes"] == "Gate code 1234"
     assert put.json()["timeLastModified"] > task["timeLastModified"]
@@ -303,10 +306,13 @@ REFUSALS: list[tuple[dict[str, Any], int, str, int]] = [
 ]
 
 
-def test_task_create_refusals(api: httpx.Client) -> None:
+def test_task_create_refusals(fake: FakeOnfleet, api: httpx.Client) -> None:
     for body, status, code, error in REFUSALS:
         assert_error(api.post("/tasks", json=task_body(**body)), status, code, error)
     assert api.get("/tasks/all", params={"from": 0}).json() == {"tasks": []}
+    # nothing half-written: the embedded recipient and destination went with the task
+    assert_error(api.get(f"/recipients/phone/{RECIPIENT_PHONE}"), 404, "ResourceNotFound", 1003)
+    assert fake.org.destinations == {}
 
 
 def test_bad_json_is_refused(api: httpx.Client) -> None:

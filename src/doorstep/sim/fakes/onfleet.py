@@ -25,7 +25,8 @@ import json
 import random
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Self
 
@@ -197,15 +198,24 @@ class FakeOnfleet:
         string (204 and anything else refuse it with 1008)."""
         url, name, trigger, threshold = self.org.validate_webhook(body)
         check = self.org.check_string()
-        http = self._http or httpx.Client(trust_env=False)
         try:
-            r = http.get(url, params={"check": check}, timeout=self.webhook_timeout)
+            with self._client() as http:
+                r = http.get(url, params={"check": check}, timeout=self.webhook_timeout)
             passed = r.status_code == 200 and r.text == check
         except httpx.HTTPError:
             passed = False
         if not passed:
             raise OnfleetError(1008, f"{url} did not answer the check")
         return self.org.add_webhook(url, name, trigger, threshold)
+
+    @contextmanager
+    def _client(self) -> Iterator[httpx.Client]:
+        """The server's client, or a short-lived one when the server is not running."""
+        if self._http is not None:
+            yield self._http
+            return
+        with httpx.Client(trust_env=False) as http:
+            yield http
 
     def deliver(self) -> list[Delivery]:
         """POST every webhook payload that is due, in the order the events happened."""
@@ -219,9 +229,10 @@ class FakeOnfleet:
         body = json.dumps(item.payload, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json",
                    "X-Onfleet-Signature": onfleet_signature(self.webhook_secret, body)}
-        http = self._http or httpx.Client(trust_env=False)
         try:
-            r = http.post(item.url, content=body, headers=headers, timeout=self.webhook_timeout)
+            with self._client() as http:
+                r = http.post(item.url, content=body, headers=headers,
+                              timeout=self.webhook_timeout)
             delivery = Delivery(item.webhook_id, item.url, item.payload["triggerName"], body,
                                 headers, r.status_code)
         except httpx.HTTPError as e:

@@ -121,6 +121,10 @@ def build_app(fake: FakeOnfleet) -> Starlette:
                auth: str) -> tuple[Response, Any]:
         body: Any = EMPTY
         headers: dict[str, str] = {}
+        try:  # parsed first so that refused requests are recorded with their body too
+            body = json.loads(raw) if raw.strip() else EMPTY
+        except (ValueError, UnicodeDecodeError):
+            body = None
         try:
             key = api_key_of(auth)
             if key is None:
@@ -136,11 +140,8 @@ def build_app(fake: FakeOnfleet) -> Starlette:
             fault = org.take_fault(method, path)
             if fault is not None and not fault.applied:
                 raise failure(fault.status, fault.code, fault.cause)
-            if raw.strip():
-                try:
-                    body = json.loads(raw)
-                except (ValueError, UnicodeDecodeError):
-                    raise OnfleetError(1000, "the body is not valid JSON") from None
+            if body is None:
+                raise OnfleetError(1000, "the body is not valid JSON")
             for verb, pattern, handler in table:
                 match = pattern.match(path)
                 if match and verb == method:
@@ -152,6 +153,9 @@ def build_app(fake: FakeOnfleet) -> Starlette:
                 raise failure(fault.status, fault.code, fault.cause)
         except OnfleetError as e:
             return envelope(e, headers), body
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            # input of a shape no rule foresaw: a 4xx in the envelope, never a bare 500
+            return envelope(OnfleetError(1005, f"{type(e).__name__}: {e}"), headers), body
         if answer is None:  # §3: delete (and force-complete) answer 200 with no body
             return Response(status_code=200, headers=headers), body
         return JSONResponse(answer, headers=headers), body

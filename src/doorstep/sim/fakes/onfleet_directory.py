@@ -68,18 +68,12 @@ class Directory(OnfleetState):
 
     def update_worker(self, worker_id: str, body: Obj) -> Obj:
         with self.lock:
-            worker = self.worker(worker_id)
+            worker = copy.deepcopy(self.worker(worker_id))  # a draft until all is valid
             if "phone" in body or "onDuty" in body:  # 🅢 not update parameters: set by the app
                 raise OnfleetError(1000, "phone and onDuty cannot be updated")
             now = self.now_ms()
             if "teams" in body:
-                teams = self._team_ids(body["teams"], at_least_one=True)
-                for team in self.teams.values():
-                    if worker_id in team["workers"] and team["id"] not in teams:
-                        team["workers"].remove(worker_id)
-                    elif team["id"] in teams and worker_id not in team["workers"]:
-                        team["workers"].append(worker_id)
-                worker["teams"] = teams
+                worker["teams"] = self._team_ids(body["teams"], at_least_one=True)
             for name, kinds in (("name", str), ("displayName", str),
                                 ("capacity", (int, float)), ("addresses", dict)):
                 if name in body:
@@ -89,6 +83,12 @@ class Directory(OnfleetState):
             if "metadata" in body:
                 worker["metadata"] = metadata(body["metadata"])  # §7.7: replaces the array
             worker["timeLastModified"] = now
+            self.workers[worker_id] = worker
+            for team in self.teams.values():
+                if worker_id in team["workers"] and team["id"] not in worker["teams"]:
+                    team["workers"].remove(worker_id)
+                elif team["id"] in worker["teams"] and worker_id not in team["workers"]:
+                    team["workers"].append(worker_id)
             return self.view_worker(worker_id)
 
     def list_workers(self, query: dict[str, str]) -> list[Obj]:
@@ -167,20 +167,14 @@ class Directory(OnfleetState):
 
     def update_team(self, team_id: str, body: Obj) -> Obj:
         with self.lock:
-            team = self.team(team_id)
+            team = copy.deepcopy(self.team(team_id))  # a draft until all is valid
             if "name" in body:
                 name = typed(body, "name", str)
                 if any(t["name"] == name and t["id"] != team_id for t in self.teams.values()):
                     raise OnfleetError(1901, f"team name {name!r} is not unique")
                 team["name"] = name
             if "workers" in body:
-                workers = self._ids(body, "workers", self.workers, "worker")
-                for worker in self.workers.values():
-                    if worker["id"] in workers and team_id not in worker["teams"]:
-                        worker["teams"].append(team_id)
-                    elif worker["id"] not in workers and team_id in worker["teams"]:
-                        worker["teams"].remove(team_id)
-                team["workers"] = workers
+                team["workers"] = self._ids(body, "workers", self.workers, "worker")
             if "managers" in body:
                 team["managers"] = self._ids(body, "managers", {self.admin_id: {}}, "admin")
             if "hub" in body:
@@ -190,6 +184,12 @@ class Directory(OnfleetState):
             if "enableSelfAssignment" in body:
                 team["enableSelfAssignment"] = typed(body, "enableSelfAssignment", bool)
             team["timeLastModified"] = self.now_ms()
+            self.teams[team_id] = team
+            for worker in self.workers.values():
+                if worker["id"] in team["workers"] and team_id not in worker["teams"]:
+                    worker["teams"].append(team_id)
+                elif worker["id"] not in team["workers"] and team_id in worker["teams"]:
+                    worker["teams"].remove(team_id)
             return self.view_team(team_id)
 
     def delete_team(self, team_id: str) -> None:
@@ -206,8 +206,8 @@ class Directory(OnfleetState):
         with self.lock:
             if not isinstance(body.get("name"), str) or not body["name"]:
                 raise OnfleetError(1000, "name is required")
-            place = self.create_destination({"address": body.get("address"),
-                                             "location": body.get("location")})
+            place = self.place({"address": body.get("address"),
+                                "location": body.get("location")})
             hub: Obj = {"id": self.new_id(), "name": body["name"], "address": place["address"],
                         "location": place["location"],
                         "teams": self._ids(body, "teams", self.teams, "team")}
@@ -216,21 +216,31 @@ class Directory(OnfleetState):
 
     def update_hub(self, hub_id: str, body: Obj) -> Obj:
         with self.lock:
-            hub = self._get(self.hubs, hub_id, "hub")
+            hub = copy.deepcopy(self._get(self.hubs, hub_id, "hub"))
             if "name" in body:
                 hub["name"] = typed(body, "name", str)
             if "teams" in body:
                 hub["teams"] = self._ids(body, "teams", self.teams, "team")
             if "address" in body:
-                place = self.create_destination({"address": body["address"]})
+                place = self.place({"address": body["address"]})
                 hub["address"], hub["location"] = place["address"], place["location"]
+            self.hubs[hub_id] = hub
             return copy.deepcopy(hub)
 
     # ---- recipients (§7.3) ------------------------------------------------------------------
 
     def upsert_recipient(self, body: Obj) -> Obj:
+        with self.lock:
+            return self.store_recipient(self.recipient_draft(body))
+
+    def store_recipient(self, draft: Obj) -> Obj:
+        with self.lock:
+            self.recipients[draft["id"]] = draft
+            return copy.deepcopy(draft)
+
+    def recipient_draft(self, body: Obj) -> Obj:
         """§7.3: the phone is the unique key; creating one with a known phone overwrites that
-        recipient's name and notes."""
+        recipient's name and notes. Checked, not stored."""
         with self.lock:
             name = typed(body, "name", str)
             if not name:
@@ -243,12 +253,12 @@ class Directory(OnfleetState):
             else:
                 phone = e164(raw, self.country)
             now = self.now_ms()
-            found = next((r for r in self.recipients.values() if r["phone"] == phone), None)
+            found = copy.deepcopy(next(
+                (r for r in self.recipients.values() if r["phone"] == phone), None))
             if found is None:
                 found = {"id": self.new_id(), "organization": self.org["id"],
                          "timeCreated": now, "name": name, "phone": phone, "notes": "",
                          "skipSMSNotifications": False, "metadata": []}
-                self.recipients[found["id"]] = found
             found["name"] = name
             found["notes"] = typed(body, "notes", str, found["notes"])
             found["skipSMSNotifications"] = typed(body, "skipSMSNotifications", bool,
@@ -256,11 +266,11 @@ class Directory(OnfleetState):
             if "metadata" in body:
                 found["metadata"] = metadata(body["metadata"])
             found["timeLastModified"] = now
-            return copy.deepcopy(found)
+            return found
 
     def update_recipient(self, recipient_id: str, body: Obj) -> Obj:
         with self.lock:
-            recipient = self.recipient(recipient_id)
+            recipient = copy.deepcopy(self.recipient(recipient_id))
             if "phone" in body:  # §7.3: the unique key cannot change
                 raise OnfleetError(1000, "phone cannot be updated")
             for name, kinds in (("name", str), ("notes", str), ("skipSMSNotifications", bool)):
@@ -269,7 +279,7 @@ class Directory(OnfleetState):
             if "metadata" in body:
                 recipient["metadata"] = metadata(body["metadata"])
             recipient["timeLastModified"] = self.now_ms()
-            return copy.deepcopy(recipient)
+            return self.store_recipient(recipient)
 
     def find_recipient(self, *, name: str | None = None, phone: str | None = None,
                        validate: bool = True) -> Obj:
@@ -287,6 +297,13 @@ class Directory(OnfleetState):
     # ---- destinations (§7.4) ----------------------------------------------------------------
 
     def create_destination(self, body: Obj) -> Obj:
+        with self.lock:
+            place = self.place(body)
+            self.destinations[place["id"]] = place
+            return copy.deepcopy(place)
+
+    def place(self, body: Obj) -> Obj:
+        """A destination checked and geocoded, not stored."""
         with self.lock:
             address, location = body.get("address"), body.get("location")
             if not isinstance(address, dict):
@@ -320,8 +337,7 @@ class Directory(OnfleetState):
                           "notes": typed(body, "notes", str, ""),
                           "metadata": metadata(body.get("metadata", [])),
                           "googlePlaceId": None, "warnings": []}
-            self.destinations[place["id"]] = place
-            return copy.deepcopy(place)
+            return place
 
     def organization(self) -> Obj:
         with self.lock:

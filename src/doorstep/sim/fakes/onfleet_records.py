@@ -109,7 +109,7 @@ def e164(phone: Any, country: str) -> str:
         parsed = phonenumbers.parse(phone, country)
     except phonenumbers.NumberParseException as e:
         raise OnfleetError(1010, f"{phone!r}: {e}") from None
-    if not phonenumbers.is_possible_number(parsed):
+    if not phonenumbers.is_valid_number(parsed):
         raise OnfleetError(1010, f"{phone!r} is not a valid phone number for {country}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

@@ -126,18 +126,19 @@ class OnfleetOrg(Directory):
 
     def create_task(self, body: Obj, actor: tuple[str, str] | None = None) -> Obj:
         with self.lock:
-            place = body.get("destination")
-            if isinstance(place, str):
-                destination = self.destination(place)
-            elif isinstance(place, dict):
-                destination = self.create_destination(place)
+            # embedded destination and recipient are stored only once the whole task is valid
+            given = body.get("destination")
+            if isinstance(given, str):
+                destination = self.destination(given)
+            elif isinstance(given, dict):
+                destination = self.place(given)
             else:
                 raise OnfleetError(1000, "destination is required")
             recipients = body.get("recipients", [])
             if not isinstance(recipients, list) or len(recipients) > 1:
                 raise OnfleetError(1000, "recipients takes zero or one recipient")
-            recipient_ids = [self.recipient(r)["id"] if isinstance(r, str)
-                             else self.upsert_recipient(r)["id"] for r in recipients]
+            drafts = [self.recipient(r) if isinstance(r, str) else self.recipient_draft(
+                r if isinstance(r, dict) else {}) for r in recipients]
             after = typed(body, "completeAfter", int)
             before = typed(body, "completeBefore", int)
             self._window(after, before)
@@ -165,7 +166,7 @@ class OnfleetOrg(Directory):
                 "container": None, "completeAfter": after, "completeBefore": before,
                 "pickupTask": typed(body, "pickupTask", bool, False),
                 "dependencies": self._dependencies(body), "notes": notes,
-                "destination": destination["id"], "recipients": recipient_ids,
+                "destination": destination["id"], "recipients": [r["id"] for r in drafts],
                 "completionDetails": {"success": False, "time": None, "failureReason": "NONE",
                                       "failureNotes": "", "successNotes": "", "notes": "",
                                       "events": [], "photoUploadId": None,
@@ -190,6 +191,10 @@ class OnfleetOrg(Directory):
             task.update({k: body[k] for k in PASS_THROUGH if k in body})
             if "autoAssign" in body:
                 task["didAutoAssign"] = auto is not None
+            if isinstance(given, dict):
+                self.destinations[destination["id"]] = destination
+            for draft in drafts:
+                self.store_recipient(draft)
             self._move(task, kind, owner, actor)
             self.tasks[task["id"]] = task
             self.order.append(task["id"])
@@ -198,7 +203,7 @@ class OnfleetOrg(Directory):
 
     def update_task(self, task_id: str, body: Obj) -> Obj:
         with self.lock:
-            task = self.task(task_id)
+            task = copy.deepcopy(self.task(task_id))  # a draft until all is valid
             allowed = {ACTIVE: ACTIVE_FIELDS, COMPLETED: {"metadata"}}.get(task["state"])
             if allowed is not None and set(body) - allowed:
                 raise OnfleetError(1000, f"a task in state {task['state']} can only change "
@@ -231,8 +236,10 @@ class OnfleetOrg(Directory):
                 task["metadata"] = metadata(body["metadata"])
             task.update({k: body[k] for k in PASS_THROUGH if k in body})
             task["timeLastModified"] = self.now_ms()
-            if "container" in body:
-                self._move(task, *self._container(body["container"]), None)
+            container = self._container(body["container"]) if "container" in body else None
+            self.tasks[task_id] = task
+            if container is not None:
+                self._move(task, *container, None)
             return self.view_task(task_id)
 
     def delete_task(self, task_id: str) -> None:
