@@ -28,9 +28,9 @@ from doorstep.sim.fakes.circuit_records import (
 )
 
 if TYPE_CHECKING:
-    from doorstep.sim.fakes.circuit import FakeCircuit
+    from doorstep.sim.fakes.circuit_server import CircuitServer
 
-Handler = Callable[["FakeCircuit", list[str], dict[str, str], Any], Any]
+Handler = Callable[["CircuitServer", list[str], dict[str, str], Any], Any]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class RecordedRequest:
         return json.loads(self.body) if self.body else None
 
 
-def _drivers(f: FakeCircuit, q: dict[str, str]) -> Any:
+def _drivers(f: CircuitServer, q: dict[str, str]) -> Any:
     active = filters(q).get("active")
     if active not in (None, "true", "false"):
         raise bad("filter.active must be true or false", "filter.active")
@@ -57,7 +57,7 @@ def _drivers(f: FakeCircuit, q: dict[str, str]) -> Any:
     return page(items, "drivers", q, f.team.page_secret)
 
 
-def _depots(f: FakeCircuit, q: dict[str, str]) -> Any:
+def _depots(f: CircuitServer, q: dict[str, str]) -> Any:
     with f.team.lock:
         items = [dict(d) for d in f.team.depots.values()]
     return page(items, "depots", q, f.team.page_secret)
@@ -121,7 +121,7 @@ def _error(e: CircuitError, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse(e.body(), status_code=e.status, headers=headers)
 
 
-def build_app(fake: FakeCircuit) -> Starlette:
+def build_app(fake: CircuitServer) -> Starlette:
     async def handle(request: Request) -> Response:
         raw = await request.body()
         path = request.url.path

@@ -18,13 +18,13 @@ from doorstep.sim.fakes.circuit_records import (
     SUCCEEDED_STATES,
     CircuitError,
     bad,
-    check_id,
     epoch,
     filters,
     new_id,
     page,
 )
-from doorstep.sim.fakes.circuit_state import CircuitState, not_found
+from doorstep.sim.fakes.circuit_state import not_found
+from doorstep.sim.fakes.circuit_stops import StopsState
 
 TRAVEL_SECONDS = 600  # fake drive between stops
 TRAVEL_METRES = 4000
@@ -33,7 +33,7 @@ WINDOW = 900  # ETA earliest/latest either side of the estimate
 _ORDER = {"first": 0, "default": 1, "last": 2}
 
 
-class CircuitTeam(CircuitState):
+class CircuitTeam(StopsState):
     def __init__(self, clock: Clock, rng: random.Random, *, timezone: str = "UTC",
                  optimize_seconds: float = 5.0, extra_events: bool = True,
                  recipient_notifications: bool = False) -> None:
@@ -47,12 +47,7 @@ class CircuitTeam(CircuitState):
     # ---- reads (§8.4) ---------------------------------------------------------------------------
 
     def route(self, route_id: str) -> dict[str, Any]:
-        with self.lock:
-            self.settle()
-            found = self.routes.get(f"routes/{check_id(route_id, 'routeId')}")
-            if found is None:
-                raise not_found("Route")
-            return copy.deepcopy(found)
+        return self.find(self.routes, "routes", route_id, "routeId", not_found("Route"))
 
     def list_routes(self, query: Mapping[str, str]) -> dict[str, Any]:
         with self.lock:
@@ -70,12 +65,8 @@ class CircuitTeam(CircuitState):
                       key=lambda s: s["stopPosition"] or 0)
 
     def operation(self, operation_id: str) -> dict[str, Any]:
-        with self.lock:
-            self.settle()
-            found = self.operations.get(f"operations/{check_id(operation_id, 'operationId')}")
-            if found is None:
-                raise CircuitError(404, "Operation not found", "operation_not_found")
-            return copy.deepcopy(found)
+        return self.find(self.operations, "operations", operation_id, "operationId",
+                         CircuitError(404, "Operation not found", "operation_not_found"))
 
     def list_operations(self, query: Mapping[str, str]) -> dict[str, Any]:
         with self.lock:
@@ -123,10 +114,7 @@ class CircuitTeam(CircuitState):
 
     def cancel(self, operation_id: str) -> dict[str, Any]:
         with self.lock:
-            self.settle()
-            op = self.operations.get(f"operations/{check_id(operation_id, 'operationId')}")
-            if op is None:
-                raise CircuitError(404, "Operation not found", "operation_not_found")
+            op = self.operations[self.operation(operation_id)["id"]]
             if op["done"]:
                 raise CircuitError(409, "Operation is already done", "operation_already_done")
             self._finish_at.pop(op["id"], None)
