@@ -3,8 +3,8 @@
     with FakeOnfleet(clock=clock, seed=1) as fake:
         http = httpx.Client(base_url=fake.base_url, auth=(fake.api_key, ""))
         team = fake.add_team("North")
-        driver = fake.add_worker("Ana Driver", "+447700900001", teams=[team], on_duty=True)
-        task = fake.add_task(address={...}, recipient=("Ana Lima", "+447700900123"))
+        driver = fake.add_worker("Ana Driver", "+447400123001", teams=[team], on_duty=True)
+        task = fake.add_task(address={...}, recipient=("Ana Lima", "+447400123123"))
         fake.assign(task, driver)                 # taskAssigned
         fake.start_task(task)                     # taskStarted
         fake.fail_task(task, reason="NOBODY_HOME", notes="card left")  # taskFailed + taskUpdated
@@ -12,9 +12,10 @@
         fake.advance(timedelta(minutes=30))       # move the clock; retries fall due and are sent
 
 Nothing moves by itself: webhook payloads wait in an outbox until `deliver()` or `advance()`;
-`run_in_background()` drives routes and delivers on a timer for the demo. The rules live in
-`onfleet_state.py`, `onfleet_directory.py` and `onfleet_tasks.py`; the HTTP side in
-`onfleet_app.py`.
+`run_in_background()` drives routes and delivers on a timer for the demo. The vocabulary is in
+`onfleet_records.py`; the rules in layers: `onfleet_state.py` (limits, faults, webhooks),
+`onfleet_places.py`, `onfleet_directory.py`, `onfleet_tasks.py` and `onfleet_run.py` (with the
+driving API this class inherits); the HTTP side in `onfleet_app.py`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import json
 import random
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Self
@@ -40,13 +41,12 @@ from doorstep.sim.fakes.onfleet_records import (
     RATE_LIMIT,
     TRIGGERS,
     Delivery,
-    Event,
     Fault,
     OnfleetError,
     Outgoing,
     RecordedRequest,
 )
-from doorstep.sim.fakes.onfleet_tasks import ACTIVE, ASSIGNED, OnfleetOrg
+from doorstep.sim.fakes.onfleet_run import Driving, OnfleetOrg
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -58,7 +58,7 @@ def onfleet_signature(secret_hex: str, body: bytes) -> str:
     return hmac.new(bytes.fromhex(secret_hex), body, hashlib.sha512).hexdigest()
 
 
-class FakeOnfleet:
+class FakeOnfleet(Driving):
     def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
                  seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
                  name: str = "Doorstep Test Org", country: str = "GB",
@@ -270,97 +270,6 @@ class FakeOnfleet:
         if delta and isinstance(self.clock, VirtualClock):
             self.clock.advance(delta)
         return self.deliver()
-
-    # ---- driving the platform as a dispatcher and drivers would --------------------------------
-
-    def add_team(self, name: str, workers: Sequence[str] = ()) -> str:
-        return str(self.org.create_team({"name": name, "workers": list(workers)})["id"])
-
-    def add_worker(self, name: str, phone: str, teams: Sequence[str], *, on_duty: bool = False,
-                   vehicle: str | None = "CAR",
-                   location: Sequence[float] | None = None) -> str:
-        body: dict[str, Any] = {"name": name, "phone": phone, "teams": list(teams)}
-        if vehicle:
-            body["vehicle"] = {"type": vehicle}
-        worker_id = str(self.org.create_worker(body)["id"])
-        if on_duty or location:
-            self.org.set_duty(worker_id, on_duty, list(location) if location else None)
-        return worker_id
-
-    def add_task(self, *, address: dict[str, Any] | None = None,
-                 location: Sequence[float] | None = None,
-                 recipient: tuple[str, str] | None = None, worker: str | None = None,
-                 **fields: Any) -> str:
-        """A task as a dispatcher creates it on the dashboard (taskCreated fires); `fields` are
-        §5.2 body fields (completeAfter, notes, metadata, ...)."""
-        body: dict[str, Any] = dict(fields)
-        body["destination"] = {"address": address or {
-            "number": "10", "street": "Example Street", "city": "London",
-            "country": "United Kingdom"}}
-        if location is not None:
-            body["destination"]["location"] = list(location)
-        if recipient is not None:
-            body["recipients"] = [{"name": recipient[0], "phone": recipient[1]}]
-        if worker is not None:
-            body["container"] = {"type": "WORKER", "worker": worker}
-        return str(self.org.create_task(body)["id"])
-
-    def assign(self, task_id: str, worker_id: str | None) -> None:
-        """Into a worker's list (taskAssigned), or back to the organization (taskUnassigned)."""
-        container = ({"type": "WORKER", "worker": worker_id} if worker_id else
-                     {"type": "ORGANIZATION", "organization": self.org.org["id"]})
-        self.org.update_task(task_id, {"container": container})
-
-    def set_duty(self, worker_id: str, on_duty: bool,
-                 location: Sequence[float] | None = None) -> None:
-        self.org.set_duty(worker_id, on_duty, list(location) if location else None)
-
-    def start_route(self, worker_id: str) -> str | None:
-        """The driver goes on duty and starts the first task of the list; its id, if any."""
-        self.org.set_duty(worker_id, True)
-        tasks = self.org.containers[worker_id]
-        return self.start_task(tasks[0]) if tasks else None
-
-    def start_task(self, task_id: str) -> str:
-        return str(self.org.start_task(task_id)["id"])
-
-    def complete_task(self, task_id: str, *, notes: str = "", photos: int = 1,
-                      signature: str | None = None) -> None:
-        self.org.finish_task(task_id, True, notes=notes, photos=photos, signature=signature)
-
-    def fail_task(self, task_id: str, *, reason: str, notes: str = "", photos: int = 1) -> None:
-        """`reason` is the org-configured failure reason code (§4.4: opaque)."""
-        self.org.finish_task(task_id, False, reason=reason, notes=notes, photos=photos)
-
-    def report(self, task_id: str, *, eta_seconds: float | None = None,
-               distance: float | None = None, delay: float | None = None) -> int:
-        """The driver's progress towards a task: fires taskEta / taskArrival / taskDelayed for
-        the webhooks whose threshold it meets (§4.3, once per task). Deliveries queued."""
-        task = self.org.task(task_id)
-        queued = 0
-        for trigger, value, extra in (("taskEta", eta_seconds, "etaSeconds"),
-                                      ("taskArrival", distance, "distance"),
-                                      ("taskDelayed", delay, "delay")):
-            if value is not None:
-                queued += self.org.emit(Event(trigger, task_id, task["worker"],
-                                              extras={extra: value},
-                                              actor=("WORKER", task["worker"] or "")), value)
-        return queued
-
-    def step(self, success_rate: float = 0.9) -> None:
-        """Each on-duty driver moves one step on: completes (or, by chance, fails) the active
-        task, else starts the next one."""
-        with self.org.lock:
-            workers = [w for w in self.org.workers.values() if w["onDuty"]]
-            for worker in workers:
-                active, queue = worker["activeTask"], self.org.containers[worker["id"]]
-                if active and self.org.tasks[active]["state"] == ACTIVE:
-                    if self._rng.random() < success_rate:
-                        self.complete_task(active, notes="Left at the door")
-                    else:
-                        self.fail_task(active, reason="NOBODY_HOME", notes="Card left")
-                elif queue and self.org.tasks[queue[0]]["state"] == ASSIGNED:
-                    self.start_task(queue[0])
 
     def run_in_background(self, interval: float = 1.0) -> None:
         """`step()` and `deliver()` every `interval` seconds until `stop()` — for the demo."""

@@ -1,7 +1,6 @@
 """The fake Onfleet's tasks (contracts/onfleet.md §5): create, read, list with paging, update,
-delete, assignment through containers, the 0→1→2→3 state machine, force-complete, and what a
-driver does in the app (start, complete, fail with proof of delivery). Each change queues the
-§4.3 triggers it fires."""
+delete, and assignment through containers. Each change queues the §4.3 triggers it fires; the
+task's run (start, complete, fail) is in `onfleet_run.py`."""
 
 from __future__ import annotations
 
@@ -25,8 +24,7 @@ ACTIVE_FIELDS = frozenset({"notes", "metadata"})  # §5.3: what an active task m
 PASS_THROUGH = ("requirements", "barcodes", "appearance", "customFields")
 
 
-class OnfleetOrg(Directory):
-    """One Onfleet organization: the whole state of the fake."""
+class TaskBook(Directory):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -298,67 +296,3 @@ class OnfleetOrg(Directory):
             if len(matches) > PAGE_SIZE:  # §5.3: lastId is absent on the last page
                 page["lastId"] = matches[PAGE_SIZE - 1]
             return page
-
-    # ---- what drivers do, and force-complete (§5.4) ---------------------------------------------
-
-    def start_task(self, task_id: str) -> Obj:
-        with self.lock:
-            task = self.task(task_id)
-            worker = self.worker(task["worker"]) if task["worker"] else None
-            if task["state"] != ASSIGNED or worker is None:
-                raise OnfleetError(1000, "only an assigned task can be started")
-            if not worker["onDuty"] or worker["activeTask"]:
-                raise OnfleetError(1000, "the worker is off duty or busy with another task")
-            now = self.now_ms()
-            self.containers[worker["id"]].remove(task_id)  # §5.5: a started task leaves it
-            worker["activeTask"] = task_id
-            task["state"], task["timeLastModified"] = ACTIVE, now
-            task["completionDetails"]["events"].append({"name": "start", "time": now})
-            if worker["location"]:
-                task["completionDetails"]["firstLocation"] = list(worker["location"])
-            self.emit(Event("taskStarted", task_id, worker["id"], actor=("WORKER", worker["id"])))
-            return self.view_task(task_id)
-
-    def finish_task(self, task_id: str, success: bool, *, reason: str = "NONE", notes: str = "",
-                    photos: int = 1, signature: str | None = None,
-                    actor: tuple[str, str] | None = None) -> Obj:
-        """Complete an active task; §4.3: taskCompleted or taskFailed, then taskUpdated."""
-        with self.lock:
-            task = self.task(task_id)
-            if task["state"] != ACTIVE:
-                raise OnfleetError(1000, "only an active task can be completed")
-            worker = self.worker(task["worker"])
-            now, details = self.now_ms(), task["completionDetails"]
-            uploads = [self.new_id() for _ in range(photos)]
-            details.update({
-                "success": success, "time": now, "notes": notes,
-                "failureReason": "NONE" if success else reason,
-                "failureNotes": "" if success else notes, "successNotes": notes if success else "",
-                "photoUploadId": uploads[0] if uploads else None,
-                "photoUploadIds": uploads or None,
-                "signatureUploadId": self.new_id() if signature else None,
-                "signatureText": signature,
-                "lastLocation": list(worker["location"] or []),
-            })
-            details["events"].append({"name": "arrival", "time": now,
-                                      "location": list(worker["location"] or [])})
-            task["state"], task["timeLastModified"] = COMPLETED, now
-            worker["activeTask"] = None
-            actor = actor or ("WORKER", worker["id"])
-            self.emit(Event("taskCompleted" if success else "taskFailed", task_id, worker["id"],
-                            actor=actor))
-            self.emit(Event("taskUpdated", task_id, worker["id"], actor=actor))
-            return self.view_task(task_id)
-
-    def force_complete(self, task_id: str, body: Obj) -> None:
-        details = body.get("completionDetails")
-        if not isinstance(details, dict) or not isinstance(details.get("success"), bool):
-            raise OnfleetError(1000, "completionDetails.success is required")
-        notes = typed(details, "notes", str, "")
-        self.finish_task(task_id, details["success"], notes=notes, photos=0,
-                         actor=("ADMIN", self.admin_id))
-
-    def worker_tasks(self, worker_id: str) -> Obj:
-        with self.lock:
-            self.worker(worker_id)
-            return {"tasks": [self.view_task(t) for t in self.containers[worker_id]]}
