@@ -31,13 +31,20 @@ def clock() -> VirtualClock:
     return VirtualClock(T0)
 
 
-@pytest.fixture
-def fake(clock: VirtualClock) -> Iterator[FakeOptimoRoute]:
-    with FakeOptimoRoute(clock=clock, seed=3, timezone="America/Chicago") as f:
-        f.add_driver("102", "Sam Lee", external_id="D-44", vehicle_registration="AB-123",
-                     vehicle_label="Van 3", start=(39.80, -89.64))
-        f.add_driver("103", "Kim Ode", external_id="D-45", vehicle_registration="AB-124")
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOptimoRoute]:
+    """One server for the module; each test gets a new, empty account on it (`reset`)."""
+    with FakeOptimoRoute(seed=3) as f:
         yield f
+
+
+@pytest.fixture
+def fake(server: FakeOptimoRoute, clock: VirtualClock) -> FakeOptimoRoute:
+    f = server.reset(clock=clock, timezone="America/Chicago")
+    f.add_driver("102", "Sam Lee", external_id="D-44", vehicle_registration="AB-123",
+                 vehicle_label="Van 3", start=(39.80, -89.64))
+    f.add_driver("103", "Kim Ode", external_id="D-45", vehicle_registration="AB-124")
+    return f
 
 
 @pytest.fixture
@@ -209,34 +216,33 @@ def test_bulk_per_item_results_and_the_500_cap(fake: FakeOptimoRoute, api: Api) 
     assert len(fake.state.orders) == 3
 
 
-def test_search_orders_pages_with_after_tag(clock: VirtualClock) -> None:
-    with FakeOptimoRoute(clock=clock, seed=5, page_size=3) as f, httpx.Client(
-            base_url=f.base_url, trust_env=False) as http:
-        api = Api(http, f.api_key)
-        made = add_orders(api, 8) + add_orders(api, 2, "2026-03-09", "C")
-        api.post("create_order", {**ORDER_A1, "date": "2026-04-30"})  # outside the range
-        seen: list[str] = []
-        body: dict[str, Any] = {"dateRange": {"from": "2026-03-02", "to": "2026-03-10"},
-                                "includeOrderData": True, "includeScheduleInformation": True}
-        pages = 0
-        while True:
-            answer = api.post("search_orders", body)
-            pages += 1
-            seen += [o["data"]["orderNo"] for o in answer["orders"]]
-            assert all(o["scheduleInformation"] is None for o in answer["orders"])
-            if "after_tag" not in answer:
-                break
-            body["after_tag"] = answer["after_tag"]
-        assert seen == made and pages == 4
-        bare = api.post("search_orders", {"dateRange": {"from": "2026-03-09",
-                                                        "to": "2026-03-09"}})
-        assert [set(o) for o in bare["orders"]] == [{"id"}, {"id"}]
-        failure(api.post("search_orders", {"dateRange": {"from": "2026-03-01",
-                                                         "to": "2026-04-30"}}),
-                "ERR_INVALID_PARAM_FORMAT")
-        failure(api.post("search_orders", {}), "ERR_MISSING_MAND_FIELD")
-        failure(api.post("search_orders", {**body, "after_tag": "garbage"}),
-                "ERR_INVALID_PARAM_FORMAT")
+def test_search_orders_pages_with_after_tag(server: FakeOptimoRoute, clock: VirtualClock,
+                                            api: Api) -> None:
+    server.reset(clock=clock, page_size=3)
+    made = add_orders(api, 8) + add_orders(api, 2, "2026-03-09", "C")
+    api.post("create_order", {**ORDER_A1, "date": "2026-04-30"})  # outside the range
+    seen: list[str] = []
+    body: dict[str, Any] = {"dateRange": {"from": "2026-03-02", "to": "2026-03-10"},
+                            "includeOrderData": True, "includeScheduleInformation": True}
+    pages = 0
+    while True:
+        answer = api.post("search_orders", body)
+        pages += 1
+        seen += [o["data"]["orderNo"] for o in answer["orders"]]
+        assert all(o["scheduleInformation"] is None for o in answer["orders"])
+        if "after_tag" not in answer:
+            break
+        body["after_tag"] = answer["after_tag"]
+    assert seen == made and pages == 4
+    bare = api.post("search_orders", {"dateRange": {"from": "2026-03-09",
+                                                    "to": "2026-03-09"}})
+    assert [set(o) for o in bare["orders"]] == [{"id"}, {"id"}]
+    failure(api.post("search_orders", {"dateRange": {"from": "2026-03-01",
+                                                     "to": "2026-04-30"}}),
+            "ERR_INVALID_PARAM_FORMAT")
+    failure(api.post("search_orders", {}), "ERR_MISSING_MAND_FIELD")
+    failure(api.post("search_orders", {**body, "after_tag": "garbage"}),
+            "ERR_INVALID_PARAM_FORMAT")
 
 
 def test_deleting(fake: FakeOptimoRoute, api: Api) -> None:
@@ -364,10 +370,8 @@ def test_completion_details_follow_the_status_machine(fake: FakeOptimoRoute, api
     fake.plan(DAY, useDrivers=[{"driverSerial": "102"}])
     seen.append(status())
     fake.start_route("102", DAY)
-    first = fake.state.routes[(DAY, "102")].stops[0].order_id
-    assert fake.state.orders[first].status == "on_route"
-    if fake.state.orders[first].order_no != "A-1":
-        fake.complete("B-00")
+    assert [fake.status_of("B-00"), fake.status_of("A-1")] == ["on_route", "scheduled"]
+    fake.complete("B-00")  # B-00 has no time window: it comes first; then A-1 is next
     seen.append(status())
     clock.advance(timedelta(minutes=30))
     fake.start_service("A-1")
@@ -442,55 +446,53 @@ class Poller:
                 return
 
 
-def test_get_events_polling_neither_skips_nor_repeats(clock: VirtualClock) -> None:
-    with FakeOptimoRoute(clock=clock, seed=9, timezone="America/Chicago",
-                         events_page=2) as fake, httpx.Client(
-            base_url=fake.base_url, trust_env=False) as http:
-        api = Api(http, fake.api_key)
-        fake.add_driver("102", "Sam Lee", external_id="D-44")
-        add_orders(api, 3)
-        fake.plan(DAY)
-        store: dict[tuple[Any, ...], dict[str, Any]] = {}
-        poller = Poller(api, store)
-        poller.poll()
-        assert store == {} and poller.tag == "c2VxOjA="  # nothing yet: the cursor is kept
-        fake.start_route("102", DAY)
-        clock.advance(timedelta(minutes=20))
-        fake.complete("B-00", note="Left at door", barcodes=("PKG001",))
-        clock.advance(timedelta(minutes=20))
-        poller.poll()
-        assert [e["event"] for e in store.values()] == [
-            "on_duty", "start_route", "start_service", "success"]
-        assert poller.calls == 3  # two pages of two, then an empty one
-        saved = poller.tag
-        # the poller restarts from its saved tag: only what came after
-        clock.advance(timedelta(minutes=20))
-        fake.fail("B-01", "No access")
-        late = T0 + timedelta(minutes=25)  # a phone that was offline reports late (§11.2.4)
-        fake.add_event("start_service", at=late, serial="102", order_no="B-02")
-        fake.state.finish("B-02", "rejected", None, at=late + timedelta(minutes=1))
-        fake.end_route("102", DAY)
-        restarted = Poller(api, store, saved)
-        restarted.poll()
-        kinds = [e["event"] for e in store.values()]
-        assert kinds[4:] == ["start_service", "failed", "start_service", "rejected",
-                             "end_route"]
-        assert [e.kind for e in fake.state.log] == kinds
-        stamps = [e["unixTimestamp"] for e in store.values()]
-        assert stamps != sorted(stamps)  # out of order, as delivered
-        failed = next(e for e in store.values() if e["event"] == "failed")
-        assert failed["orderNo"] == "B-01" and len(failed["orderId"]) == 32
-        assert failed["driverSerial"] == "102" and failed["driverName"] == "Sam Lee"
-        assert isinstance(failed["unixTimestamp"], int)
-        assert failed["localTime"] == (clock.now() - timedelta(hours=6)).strftime(
-            "%Y-%m-%dT%H:%M:%S")
-        assert "dateTime" not in failed and "id" not in failed  # §11.1: no event id
-        again = api.get("get_events", after_tag=restarted.tag)
-        assert again["events"] == [] and again["tag"] == restarted.tag
-        first = api.get("get_events")  # no tag: from the oldest event
-        assert first["events"][0]["event"] == "on_duty" and first["remainingEvents"] == 7
-        failure(api.get("get_events", after_tag="bm90YXRhZw=="), "ERR_INVALID_PARAM_FORMAT")
-        failure(api.get("get_events", after_tag="c2VxOjk5OQ=="), "ERR_INVALID_PARAM_FORMAT")
+def test_get_events_polling_neither_skips_nor_repeats(server: FakeOptimoRoute,
+                                                      clock: VirtualClock, api: Api) -> None:
+    fake = server.reset(clock=clock, timezone="America/Chicago", events_page=2)
+    fake.add_driver("102", "Sam Lee", external_id="D-44")
+    add_orders(api, 3)
+    fake.plan(DAY)
+    store: dict[tuple[Any, ...], dict[str, Any]] = {}
+    poller = Poller(api, store)
+    poller.poll()
+    assert store == {} and poller.tag == "c2VxOjA="  # nothing yet: the cursor is kept
+    fake.start_route("102", DAY)
+    clock.advance(timedelta(minutes=20))
+    fake.complete("B-00", note="Left at door", barcodes=("PKG001",))
+    clock.advance(timedelta(minutes=20))
+    poller.poll()
+    assert [e["event"] for e in store.values()] == [
+        "on_duty", "start_route", "start_service", "success"]
+    assert poller.calls == 3  # two pages of two, then an empty one
+    saved = poller.tag
+    # the poller restarts from its saved tag: only what came after
+    clock.advance(timedelta(minutes=20))
+    fake.fail("B-01", "No access")
+    late = T0 + timedelta(minutes=25)  # a phone that was offline reports late (§11.2.4)
+    fake.add_event("start_service", at=late, serial="102", order_no="B-02")
+    fake.state.finish("B-02", "rejected", None, at=late + timedelta(minutes=1))
+    fake.end_route("102", DAY)
+    restarted = Poller(api, store, saved)
+    restarted.poll()
+    kinds = [e["event"] for e in store.values()]
+    assert kinds[4:] == ["start_service", "failed", "start_service", "rejected",
+                         "end_route"]
+    assert [e.kind for e in fake.state.log] == kinds
+    stamps = [e["unixTimestamp"] for e in store.values()]
+    assert stamps != sorted(stamps)  # out of order, as delivered
+    failed = next(e for e in store.values() if e["event"] == "failed")
+    assert failed["orderNo"] == "B-01" and len(failed["orderId"]) == 32
+    assert failed["driverSerial"] == "102" and failed["driverName"] == "Sam Lee"
+    assert isinstance(failed["unixTimestamp"], int)
+    assert failed["localTime"] == (clock.now() - timedelta(hours=6)).strftime(
+        "%Y-%m-%dT%H:%M:%S")
+    assert "dateTime" not in failed and "id" not in failed  # §11.1: no event id
+    again = api.get("get_events", after_tag=restarted.tag)
+    assert again["events"] == [] and again["tag"] == restarted.tag
+    first = api.get("get_events")  # no tag: from the oldest event
+    assert first["events"][0]["event"] == "on_duty" and first["remainingEvents"] == 7
+    failure(api.get("get_events", after_tag="bm90YXRhZw=="), "ERR_INVALID_PARAM_FORMAT")
+    failure(api.get("get_events", after_tag="c2VxOjk5OQ=="), "ERR_INVALID_PARAM_FORMAT")
 
 
 def test_replanning_raises_start_time_changed(fake: FakeOptimoRoute, api: Api) -> None:
@@ -532,16 +534,17 @@ def test_the_sixth_concurrent_request_is_refused(fake: FakeOptimoRoute) -> None:
                      params={"key": fake.api_key}).json()["success"] is True
 
 
-def test_rate_limit_answers_429_until_the_window_passes(clock: VirtualClock) -> None:
-    with FakeOptimoRoute(clock=clock, seed=2, rate_limit=(3, timedelta(seconds=60))) as f:
-        url, key = f"{f.base_url}/get_events", {"key": f.api_key}
-        assert [httpx.get(url, params=key).status_code for _ in range(3)] == [200] * 3
-        clock.advance(timedelta(seconds=15))
-        r = httpx.get(url, params=key)
-        assert r.status_code == 429 and r.headers["Retry-After"] == "45"
-        assert r.json()["success"] is False
-        clock.advance(timedelta(seconds=45))
-        assert httpx.get(url, params=key).json()["success"] is True
+def test_rate_limit_answers_429_until_the_window_passes(server: FakeOptimoRoute,
+                                                        clock: VirtualClock) -> None:
+    f = server.reset(clock=clock, rate_limit=(3, timedelta(seconds=60)))
+    url, key = f"{f.base_url}/get_events", {"key": f.api_key}
+    assert [httpx.get(url, params=key).status_code for _ in range(3)] == [200] * 3
+    clock.advance(timedelta(seconds=15))
+    r = httpx.get(url, params=key)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "45"
+    assert r.json()["success"] is False
+    clock.advance(timedelta(seconds=45))
+    assert httpx.get(url, params=key).json()["success"] is True
 
 
 def test_exhausted_rate_limit(fake: FakeOptimoRoute, api: Api, clock: VirtualClock) -> None:
@@ -569,10 +572,15 @@ def test_fail_next_with_and_without_the_call_carried_out(fake: FakeOptimoRoute,
     assert api.get("get_events")["success"] is True
 
 
-def test_a_stalled_request_outlasts_a_client_timeout(fake: FakeOptimoRoute) -> None:
+def test_a_stalled_request_outlasts_a_client_timeout(fake: FakeOptimoRoute, api: Api) -> None:
     fake.stall_next(method="get_routes")
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(f"{fake.base_url}/get_routes", params={"key": fake.api_key,
                                                          "date": "2026-03-03"}, timeout=0.3)
+    gate = fake.gate
+    with gate.lock:
+        assert gate.stalled == 1  # held by the fake, not merely slow
     fake.release()
-    assert fake.wait_stalled(0)
+    with gate.lock:
+        assert gate.lock.wait_for(lambda: gate.stalled == 0, 5)
+    assert api.get("get_routes", date="2026-03-03")["success"] is True

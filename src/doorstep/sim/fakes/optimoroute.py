@@ -38,6 +38,9 @@ STOP_TIMEOUT = 10.0
 
 
 class FakeOptimoRoute:
+    state: OptimoAccount
+    gate: Gate
+
     def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
                  seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
                  timezone: str = "UTC", center: tuple[float, float] = (39.78, -89.65),
@@ -46,13 +49,11 @@ class FakeOptimoRoute:
         """`error_status`: HTTP status of application errors (§2: undocumented; 200 as the
         clients observed). `rate_limit`: (requests, window) per key, off by default because
         none is documented (§13); over it → 429 with `Retry-After`."""
-        self._rng = random.Random(seed)
-        self.api_key = api_key or f"{self._rng.getrandbits(128):032x}"
+        self._defaults: dict[str, Any] = {
+            "seed": seed, "timezone": timezone, "center": center, "error_status": error_status,
+            "rate_limit": rate_limit, "page_size": page_size, "events_page": events_page}
+        self._api_key = api_key
         self.clock: Clock = clock or SystemClock()
-        self.state = OptimoAccount(self.clock, random.Random(self._rng.getrandbits(64)),
-                                   ZoneInfo(timezone), center)
-        self.state.page_size, self.state.events_page = page_size, events_page
-        self.gate = Gate(self.clock, self.api_key, error_status, rate_limit)
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -60,6 +61,26 @@ class FakeOptimoRoute:
         self._stopping = threading.Event()
         self._sock: socket.socket | None = None
         self.url = ""
+        self.reset()
+
+    def reset(self, *, clock: Clock | None = None, **options: Any) -> Self:
+        """A new, empty account (no orders, drivers, events, faults or requests) behind the
+        same server, with `options` instead of the constructor's: one server can serve many
+        tests."""
+        if unknown := set(options) - set(self._defaults):
+            raise TypeError(f"unknown options: {sorted(unknown)}")
+        if hasattr(self, "gate"):
+            self.release()
+        o = {**self._defaults, **options}
+        rng = random.Random(o["seed"])
+        self.api_key = self._api_key or f"{rng.getrandbits(128):032x}"
+        self.clock = clock or self.clock
+        self.state = OptimoAccount(self.clock, random.Random(rng.getrandbits(64)),
+                                   ZoneInfo(o["timezone"]), o["center"])
+        self.state.page_size, self.state.events_page = o["page_size"], o["events_page"]
+        self.state.public_url = self.url or self.state.public_url
+        self.gate = Gate(self.clock, self.api_key, o["error_status"], o["rate_limit"])
+        return self
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -73,7 +94,7 @@ class FakeOptimoRoute:
         self.state.public_url = self.url
         self._stopping.clear()
         server = self._server = uvicorn.Server(uvicorn.Config(
-            build_app(self.state, self.gate), log_config=None, access_log=False, lifespan="off",
+            build_app(self), log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=2))
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                         name="fake-optimoroute", daemon=True)

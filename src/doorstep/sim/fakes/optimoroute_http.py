@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,6 +39,13 @@ POST_METHODS = frozenset({
     "delete_orders", "delete_all_orders", "start_planning", "stop_planning",
     "update_driver_parameters", "update_drivers_parameters", "get_completion_details",
     "update_completion_details"})
+
+
+class Served(Protocol):
+    """The fake as the app sees it: the account and gate of the moment (a reset swaps them)."""
+
+    state: OptimoAccount
+    gate: Gate
 
 
 class Gate:
@@ -106,6 +113,7 @@ class Gate:
         finally:
             with self.lock:
                 self.stalled -= 1
+                self.lock.notify_all()
 
     def record(self, received: Received) -> None:
         with self.lock:
@@ -116,10 +124,11 @@ def _envelope(error: OptimoError, status: int, headers: dict[str, str] | None = 
     return JSONResponse(error.body(), status_code=status, headers=headers)
 
 
-def build_app(state: OptimoAccount, gate: Gate) -> Starlette:
+def build_app(served: Served) -> Starlette:
     """One route, `/v1/{method}`; every method answers the §2 envelope."""
 
     async def endpoint(request: Request) -> Response:
+        gate, state = served.gate, served.state
         method = request.path_params["method"]
         query = dict(request.query_params)
         key = query.pop("key", None)
@@ -136,11 +145,12 @@ def build_app(state: OptimoAccount, gate: Gate) -> Starlette:
             return _envelope(OptimoError("ERR_TOO_MANY_CONNECTIONS",
                                          "Too many concurrent requests"), gate.error_status)
         try:
-            return await answer(request.method, method, query, key, body)
+            return await answer(gate, state, request.method, method, query, key, body)
         finally:
             gate.leave(key, ip)
 
-    async def answer(verb: str, method: str, query: dict[str, str], key: str | None,
+    async def answer(gate: Gate, state: OptimoAccount, verb: str, method: str,
+                     query: dict[str, str], key: str | None,
                      body: Any) -> Response:
         error = gate.error_status
         if not key:
