@@ -80,7 +80,6 @@ def not_found(ref: str) -> OptimoError:
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
 def need(obj: dict[str, Any], name: str) -> Any:
@@ -133,10 +132,6 @@ def as_items(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
     if len(items) > MAX_BULK:
         raise invalid(name, f"at most {MAX_BULK} items per call")
     return items
-
-
-def is_order_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_HEX32.match(value))
 
 
 # ---- time objects (§3) and cursors (§5.4, §11) -------------------------------------------
