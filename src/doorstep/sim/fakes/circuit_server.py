@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import random
-import socket
 import string
 import threading
 from dataclasses import dataclass
@@ -15,16 +14,13 @@ from datetime import timedelta
 from typing import Any, Self
 
 import httpx
-import uvicorn
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
 from doorstep.sim.fakes.circuit_api import RecordedRequest, build_app
 from doorstep.sim.fakes.circuit_hooks import HookDelivery, HookSender, HookSettings, Version
 from doorstep.sim.fakes.circuit_plans import CircuitTeam
 from doorstep.sim.fakes.circuit_records import BASE_PATH, Buckets, Fault, RateClass, new_id
-
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
 
 
 @dataclass
@@ -63,12 +59,10 @@ class CircuitServer:
         self._lock = threading.Lock()
         self.reset(**options)
         self._host, self._port = host, port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served("fake Circuit", self._host, self._port)
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
         self._http: httpx.Client | None = None
-        self._sock: socket.socket | None = None
         self.url = ""
 
     def reset(self, **options: Any) -> None:
@@ -106,28 +100,9 @@ class CircuitServer:
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        sock.listen(128)
-        self._sock = sock
-        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        self._http = httpx.Client(trust_env=False)
         self._stopping.clear()
-        self._server = server = uvicorn.Server(uvicorn.Config(
-            build_app(self), log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=2))
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="fake-circuit", daemon=True)
-        self._thread.start()
-        waiting = threading.Event()
-        for _ in range(int(START_TIMEOUT / 0.01)):
-            if server.started or not self._thread.is_alive():
-                break
-            waiting.wait(0.01)
-        if not server.started:
-            self.stop()
-            raise RuntimeError("the fake Circuit server did not start")
+        self.url = self._served.start(build_app(self))
+        self._http = httpx.Client(trust_env=False)
         return self
 
     def stop(self) -> None:
@@ -135,17 +110,10 @@ class CircuitServer:
         if self._background is not None:
             self._background.join(STOP_TIMEOUT)
             self._background = None
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT)
-            self._thread = None
+        self._served.stop()
         if self._http is not None:
             self._http.close()
             self._http = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import random
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,6 @@ from datetime import timedelta
 from typing import Any, Self
 
 import httpx
-import uvicorn
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
 from doorstep.sim.fakes.onfleet_app import build_app
@@ -47,9 +45,7 @@ from doorstep.sim.fakes.onfleet_records import (
     RecordedRequest,
 )
 from doorstep.sim.fakes.onfleet_run import Driving, OnfleetOrg
-
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
 
 
 def onfleet_signature(secret_hex: str, body: bytes) -> str:
@@ -81,12 +77,10 @@ class FakeOnfleet(Driving):
         self._requests: list[RecordedRequest] = []
         self._deliveries: list[Delivery] = []
         self._host, self._port = host, port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served("fake Onfleet", self._host, self._port)
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
         self._http: httpx.Client | None = None
-        self._sock: socket.socket | None = None
         self.url = ""
 
     @property
@@ -100,28 +94,9 @@ class FakeOnfleet(Driving):
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        sock.listen(128)
-        self._sock = sock
-        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        self._http = httpx.Client(trust_env=False)
         self._stopping.clear()
-        server = self._server = uvicorn.Server(uvicorn.Config(
-            build_app(self), log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=2))
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="fake-onfleet", daemon=True)
-        self._thread.start()
-        waiting = threading.Event()
-        for _ in range(int(START_TIMEOUT / 0.01)):
-            if server.started or not self._thread.is_alive():
-                break
-            waiting.wait(0.01)
-        if not server.started:
-            self.stop()
-            raise RuntimeError("the fake Onfleet server did not start")
+        self.url = self._served.start(build_app(self))
+        self._http = httpx.Client(trust_env=False)
         return self
 
     def stop(self) -> None:
@@ -129,17 +104,10 @@ class FakeOnfleet(Driving):
         if self._background is not None:
             self._background.join(STOP_TIMEOUT)
             self._background = None
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT)
-            self._thread = None
+        self._served.stop()
         if self._http is not None:
             self._http.close()
             self._http = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
 
     def __enter__(self) -> Self:
         return self.start()

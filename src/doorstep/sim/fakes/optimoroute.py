@@ -19,22 +19,17 @@ this module is the server's lifecycle and the hooks a test or the simulator uses
 from __future__ import annotations
 
 import random
-import socket
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-import uvicorn
-
 from doorstep.clock import Clock, SystemClock
 from doorstep.sim.fakes.optimoroute_account import OptimoAccount
 from doorstep.sim.fakes.optimoroute_http import Gate, build_app
 from doorstep.sim.fakes.optimoroute_records import Driver, Fault, Received
-
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
 
 
 class FakeOptimoRoute:
@@ -55,11 +50,9 @@ class FakeOptimoRoute:
         self._api_key = api_key
         self.clock: Clock = clock or SystemClock()
         self._host, self._port = host, port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served("fake OptimoRoute", self._host, self._port)
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._sock: socket.socket | None = None
         self.url = ""
         self.reset()
 
@@ -85,28 +78,8 @@ class FakeOptimoRoute:
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        sock.listen(128)
-        self._sock = sock
-        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        self.state.public_url = self.url
         self._stopping.clear()
-        server = self._server = uvicorn.Server(uvicorn.Config(
-            build_app(self), log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=2))
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="fake-optimoroute", daemon=True)
-        self._thread.start()
-        ready = threading.Event()
-        for _ in range(int(START_TIMEOUT / 0.01)):
-            if server.started or not self._thread.is_alive():
-                break
-            ready.wait(0.01)
-        if not server.started:
-            self.stop()
-            raise RuntimeError("the fake OptimoRoute server did not start")
+        self.url = self._served.start(build_app(self))
         return self
 
     def stop(self) -> None:
@@ -115,14 +88,7 @@ class FakeOptimoRoute:
         if self._background is not None:
             self._background.join(STOP_TIMEOUT)
             self._background = None
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT)
-            self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        self._served.stop()
 
     def __enter__(self) -> Self:
         return self.start()

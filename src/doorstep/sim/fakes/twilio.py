@@ -21,7 +21,6 @@ import asyncio
 import base64
 import hmac
 import random
-import socket
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,6 @@ from typing import Any, Self
 
 import httpx
 import phonenumbers
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,6 +36,7 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
 from doorstep.clock import Clock, SystemClock
+from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
 from doorstep.sim.fakes.twilio_records import (
     API_VERSION,
     DEFAULT_REPLIES,
@@ -51,9 +50,6 @@ from doorstep.sim.fakes.twilio_records import (
 )
 from doorstep.sim.fakes.twilio_records import Route as FaultRoute
 from doorstep.sim.fakes.twilio_state import TwilioState
-
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
 
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
@@ -123,41 +119,18 @@ class FakeTwilio:
         self._api_keys: dict[str, str] = {}
         self._deliveries: list[Delivery] = []
         self._host, self._port = host, port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served("fake Twilio", self._host, self._port)
         self._background: threading.Thread | None = None
         self._stopping = threading.Event()
         self._http: httpx.Client | None = None
-        self._sock: socket.socket | None = None
         self.url = ""
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        sock.listen(128)
-        self._sock = sock
-        port = sock.getsockname()[1]
-        self.url = f"http://{self._host}:{port}"
-        self._http = httpx.Client(trust_env=False)
         self._stopping.clear()
-        self._server = uvicorn.Server(uvicorn.Config(
-            build_app(self), log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=2))
-        server = self._server
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="fake-twilio", daemon=True)
-        self._thread.start()
-        ready = threading.Event()
-        for _ in range(int(START_TIMEOUT / 0.01)):
-            if server.started or not self._thread.is_alive():
-                break
-            ready.wait(0.01)
-        if not server.started:
-            self.stop()
-            raise RuntimeError("the fake Twilio server did not start")
+        self.url = self._served.start(build_app(self))
+        self._http = httpx.Client(trust_env=False)
         return self
 
     def stop(self) -> None:
@@ -166,17 +139,10 @@ class FakeTwilio:
         if self._background is not None:
             self._background.join(STOP_TIMEOUT)
             self._background = None
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT)
-            self._thread = None
+        self._served.stop()
         if self._http is not None:
             self._http.close()
             self._http = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
 
     def __enter__(self) -> Self:
         return self.start()
