@@ -12,7 +12,7 @@ from huey.api import Huey
 from huey.exceptions import TaskLockedException
 
 from doorstep.events.processing import process_batch
-from doorstep.messaging import due, sender
+from doorstep.messaging import daytime, due, sender
 from doorstep.messaging.channels.registry import channels_for
 from doorstep.store import event_log
 
@@ -62,9 +62,9 @@ OUTBOX_PASSES = 20  # full batches one task sends before it makes way for other 
 OUTBOX_PACING = timedelta(seconds=50)
 
 
-def daytime_of(rt: Runtime) -> sender.Daytime:
+def daytime_of(rt: Runtime) -> daytime.Daytime:
     hours = rt.operator.policies.quiet_hours
-    return sender.Daytime(hours.start, hours.end)
+    return daytime.Daytime(hours.start, hours.end)
 
 
 def drain_outbox(rt: Runtime) -> int:

@@ -15,6 +15,7 @@ from rich.console import Console
 from doorstep.domain import MessageStatus
 from doorstep.messaging import due, sender
 from doorstep.messaging.channels.registry import NotConfigured, channels_for
+from doorstep.messaging.daytime import Daytime
 from doorstep.store.db import Database
 from doorstep.store.sql import count_by
 from doorstep.store.tables import messages
@@ -47,7 +48,7 @@ def drain(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stale = timedelta(seconds=settings.outbox_stale_seconds)
     hours = rt.operator.policies.quiet_hours
-    daytime = sender.Daytime(hours.start, hours.end)
+    daytime = Daytime(hours.start, hours.end)
     sent = 0
     try:
         while not stop.is_set():

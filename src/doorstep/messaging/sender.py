@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import Channel, MessageStatus, SuppressionReason
-from doorstep.domain.timeutil import next_daytime
 from doorstep.messaging import addresses, consent, unreachable
 from doorstep.messaging.channels.base import (
     Accepted,
@@ -28,11 +27,12 @@ from doorstep.messaging.channels.base import (
     Unknown,
 )
 from doorstep.messaging.channels.base import Channel as ChannelImpl
+from doorstep.messaging.daytime import Daytime, waits_for_daytime
 from doorstep.messaging.rate import Limiter, Pacing
 from doorstep.messaging.render import Brand, RenderError, email_parts, render
 from doorstep.messaging.saved import for_session as saved_templates
 from doorstep.store.db import Database
-from doorstep.store.tables import markets, message_attempts, messages, shippers
+from doorstep.store.tables import message_attempts, messages, shippers
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,6 @@ BATCH = 100
 Channels = Callable[[Channel], ChannelImpl]
 
 
-@dataclass(frozen=True)
-class Daytime:
-    """When a recipient may be texted or emailed something that is not urgent, in the local
-    time of the message's market (policy; default 08:00–21:00)."""
-
-    start: time = time(8, 0)
-    end: time = time(21, 0)
-
-
-URGENT_AUDIENCES = {"supervisor", "operations"}  # the operator's own people: any hour
 OPT_OUT_CONFIRMATION = "reply.stop"
 
 
@@ -103,19 +93,6 @@ def _end(s: Session, row: Any, status: MessageStatus, now: datetime, *,
         status=status, status_at=now, suppressed_reason=reason, error_code=code))
 
 
-def _waits_for_daytime(s: Session, row: Any, now: datetime, daytime: Daytime) -> datetime | None:
-    """When a non-urgent message to a recipient must wait for daytime, the moment it may go."""
-    context = row.context or {}
-    if row.channel == Channel.ALERT or context.get("audience") in URGENT_AUDIENCES \
-            or context.get("urgent") or not row.market_id:
-        return None
-    tz = s.scalar(sa.select(markets.c.timezone).where(markets.c.id == row.market_id))
-    if tz is None:
-        return None
-    due = next_daytime(now, tz, daytime.start, daytime.end)
-    return due if due > now else None
-
-
 def claim(s: Session, now: datetime, limit: int = BATCH,
           daytime: Daytime | None = None, limiter: Limiter | None = None) -> list[Claimed]:
     """Due queued messages, checked (expiry, daytime when a policy is given, address, consent,
@@ -136,7 +113,7 @@ def claim(s: Session, now: datetime, limit: int = BATCH,
             _end(s, row, MessageStatus.SUPPRESSED, now,
                  reason=SuppressionReason.QUIET_HOURS_EXPIRED)
             continue
-        wait = _waits_for_daytime(s, row, now, daytime) if daytime else None
+        wait = waits_for_daytime(s, row, now, daytime) if daytime else None
         if wait is not None:
             if row.expires_at is not None and row.expires_at <= wait:
                 # It would arrive too late to matter: suppressed, not sent late.

@@ -13,6 +13,7 @@ from doorstep.domain import Channel, MessageStatus
 from doorstep.events.outbox import queue_message
 from doorstep.messaging import consent, sender
 from doorstep.messaging.channels.base import Accepted, Outgoing, Permanent, Transient, Unknown
+from doorstep.messaging.daytime import Daytime
 from doorstep.runtime import Runtime
 from doorstep.store.tables import consent_changes, message_attempts, messages
 from doorstep.workflows.actions import Audience, QueueMessage
@@ -264,7 +265,7 @@ def test_a_recipient_is_not_texted_before_daytime_but_the_supervisor_is(runtime:
                                                "reason": None},
             market_id="nyc"), runtime.clock.now())
     channel = ScriptedChannel()
-    daytime = sender.Daytime()
+    daytime = Daytime()
 
     sender.send_due(runtime.db, lambda _c: channel, runtime.clock.now, daytime=daytime)
 
