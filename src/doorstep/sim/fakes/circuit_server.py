@@ -11,16 +11,17 @@ import string
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Self
+from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
 from doorstep.sim.fakes.circuit_api import RecordedRequest, build_app
 from doorstep.sim.fakes.circuit_hooks import HookDelivery, HookSender, HookSettings, Version
 from doorstep.sim.fakes.circuit_plans import CircuitTeam
 from doorstep.sim.fakes.circuit_records import BASE_PATH, Buckets, Fault, RateClass, new_id
-from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
+from doorstep.sim.fakes.serving import ServedFake
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Options:
     recipient_notifications: bool = False
 
 
-class CircuitServer:
+class CircuitServer(ServedFake):
     """The server, the team it serves, its settings, faults and records."""
 
     team: CircuitTeam
@@ -59,11 +60,7 @@ class CircuitServer:
         self._lock = threading.Lock()
         self.reset(**options)
         self._host, self._port = host, port
-        self._served = Served("fake Circuit", self._host, self._port)
-        self._background: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._http: httpx.Client | None = None
-        self.url = ""
+        self._serve("fake Circuit", self._host, self._port)
 
     def reset(self, **options: Any) -> None:
         """A new, empty team (one depot), as if the fake had just been made with `options`;
@@ -99,39 +96,11 @@ class CircuitServer:
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._stopping.clear()
-        self.url = self._served.start(build_app(self))
-        self._http = httpx.Client(trust_env=False)
-        return self
+    def _app(self) -> ASGIApp:
+        return build_app(self)
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._background is not None:
-            self._background.join(STOP_TIMEOUT)
-            self._background = None
-        self._served.stop()
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def run_in_background(self, interval: float = 1.0) -> None:
-        """`deliver()` every `interval` seconds until `stop()` — for the demo, not for tests."""
-        if self._background is not None:
-            return
-
-        def loop() -> None:
-            while not self._stopping.wait(interval):
-                self.deliver()
-
-        self._background = threading.Thread(target=loop, name="fake-circuit-hooks", daemon=True)
-        self._background.start()
+    def _tick(self) -> None:
+        self.deliver()
 
     # ---- settings, faults, inspection ---------------------------------------------------------
 

@@ -28,9 +28,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Self
+from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
 from doorstep.sim.fakes.onfleet_app import build_app
@@ -45,7 +46,7 @@ from doorstep.sim.fakes.onfleet_records import (
     RecordedRequest,
 )
 from doorstep.sim.fakes.onfleet_run import Driving, OnfleetOrg
-from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
+from doorstep.sim.fakes.serving import ServedFake
 
 
 def onfleet_signature(secret_hex: str, body: bytes) -> str:
@@ -54,7 +55,7 @@ def onfleet_signature(secret_hex: str, body: bytes) -> str:
     return hmac.new(bytes.fromhex(secret_hex), body, hashlib.sha512).hexdigest()
 
 
-class FakeOnfleet(Driving):
+class FakeOnfleet(Driving, ServedFake):
     def __init__(self, *, api_key: str | None = None, clock: Clock | None = None,
                  seed: int | None = None, host: str = "127.0.0.1", port: int = 0,
                  name: str = "Doorstep Test Org", country: str = "GB",
@@ -77,11 +78,7 @@ class FakeOnfleet(Driving):
         self._requests: list[RecordedRequest] = []
         self._deliveries: list[Delivery] = []
         self._host, self._port = host, port
-        self._served = Served("fake Onfleet", self._host, self._port)
-        self._background: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._http: httpx.Client | None = None
-        self.url = ""
+        self._serve("fake Onfleet", self._host, self._port)
 
     @property
     def base_url(self) -> str:
@@ -93,27 +90,12 @@ class FakeOnfleet(Driving):
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._stopping.clear()
-        self.url = self._served.start(build_app(self))
-        self._http = httpx.Client(trust_env=False)
-        return self
+    def _app(self) -> ASGIApp:
+        return build_app(self)
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._background is not None:
-            self._background.join(STOP_TIMEOUT)
-            self._background = None
-        self._served.stop()
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _tick(self) -> None:
+        self.step()
+        self.deliver()
 
     # ---- faults and inspection ----------------------------------------------------------------
 
@@ -238,20 +220,6 @@ class FakeOnfleet(Driving):
         if delta and isinstance(self.clock, VirtualClock):
             self.clock.advance(delta)
         return self.deliver()
-
-    def run_in_background(self, interval: float = 1.0) -> None:
-        """`step()` and `deliver()` every `interval` seconds until `stop()` — for the demo."""
-        if self._background is not None:
-            return
-
-        def loop() -> None:
-            while not self._stopping.wait(interval):
-                self.step()
-                self.deliver()
-
-        self._background = threading.Thread(target=loop, name="fake-onfleet-progress",
-                                            daemon=True)
-        self._background.start()
 
 
 __all__ = ["TRIGGERS", "Delivery", "FakeOnfleet", "OnfleetError", "RecordedRequest",

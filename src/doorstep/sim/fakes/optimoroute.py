@@ -19,20 +19,21 @@ this module is the server's lifecycle and the hooks a test or the simulator uses
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
+from starlette.types import ASGIApp
+
 from doorstep.clock import Clock, SystemClock
 from doorstep.sim.fakes.optimoroute_account import OptimoAccount
 from doorstep.sim.fakes.optimoroute_http import Gate, build_app
 from doorstep.sim.fakes.optimoroute_records import Driver, Fault, Received
-from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
+from doorstep.sim.fakes.serving import ServedFake
 
 
-class FakeOptimoRoute:
+class FakeOptimoRoute(ServedFake):
     state: OptimoAccount
     gate: Gate
 
@@ -50,10 +51,7 @@ class FakeOptimoRoute:
         self._api_key = api_key
         self.clock: Clock = clock or SystemClock()
         self._host, self._port = host, port
-        self._served = Served("fake OptimoRoute", self._host, self._port)
-        self._background: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self.url = ""
+        self._serve("fake OptimoRoute", self._host, self._port)
         self.reset()
 
     def reset(self, *, clock: Clock | None = None, **options: Any) -> Self:
@@ -77,24 +75,14 @@ class FakeOptimoRoute:
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._stopping.clear()
-        self.url = self._served.start(build_app(self))
-        return self
+    def _app(self) -> ASGIApp:
+        return build_app(self)
 
-    def stop(self) -> None:
-        self._stopping.set()
+    def _tick(self) -> None:
+        self.advance()
+
+    def _release(self) -> None:
         self.release()
-        if self._background is not None:
-            self._background.join(STOP_TIMEOUT)
-            self._background = None
-        self._served.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
@@ -191,19 +179,6 @@ class FakeOptimoRoute:
                 raise TypeError("only a virtual clock can be moved")
             move(delta)
         self.state.step_plannings()
-
-    def run_in_background(self, interval: float = 1.0) -> None:
-        """`advance()` every `interval` seconds until `stop()` — for the demo, not for tests."""
-        if self._background is not None:
-            return
-
-        def loop() -> None:
-            while not self._stopping.wait(interval):
-                self.advance()
-
-        self._background = threading.Thread(target=loop, name="fake-optimoroute-progress",
-                                            daemon=True)
-        self._background.start()
 
     def on_duty(self, serial: str, at: datetime | None = None) -> None:
         self.state.duty(serial, True, at)

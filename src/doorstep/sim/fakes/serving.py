@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import Self
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -55,3 +57,63 @@ class Served:
             self._sock.close()
             self._sock = None
         self._server = None
+
+
+class ServedFake:
+    """What every fake does with its server: start it, stop it (and the demo's timer), be a
+    context manager, and on `run_in_background()` call `_tick()` every few seconds. A fake
+    calls `_serve(label, host, port)` in its `__init__` and says what `_app()` and `_tick()`
+    are; `_release()` lets go of requests held open by a test."""
+
+    def _serve(self, label: str, host: str, port: int) -> None:
+        self._label = label
+        self._served = Served(label, host, port)
+        self._background: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._http: httpx.Client | None = None  # for the webhooks it sends
+        self.url = ""
+
+    def _app(self) -> ASGIApp:
+        raise NotImplementedError
+
+    def _tick(self) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        return None
+
+    def start(self) -> Self:
+        self._stopping.clear()
+        self.url = self._served.start(self._app())
+        self._http = httpx.Client(trust_env=False)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._release()
+        if self._background is not None:
+            self._background.join(STOP_TIMEOUT)
+            self._background = None
+        self._served.stop()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def run_in_background(self, interval: float = 1.0) -> None:
+        """`_tick()` every `interval` seconds until `stop()` — for the demo, not for tests."""
+        if self._background is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                self._tick()
+
+        self._background = threading.Thread(target=loop, name=f"{self._label} timer",
+                                            daemon=True)
+        self._background.start()

@@ -25,7 +25,7 @@ import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -33,10 +33,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 from twilio.request_validator import RequestValidator
 
 from doorstep.clock import Clock, SystemClock
-from doorstep.sim.fakes.serving import STOP_TIMEOUT, Served
+from doorstep.sim.fakes.serving import ServedFake
 from doorstep.sim.fakes.twilio_records import (
     API_VERSION,
     DEFAULT_REPLIES,
@@ -98,7 +99,7 @@ class InboundResult:
     error: str | None = None
 
 
-class FakeTwilio:
+class FakeTwilio(ServedFake):
     def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None,
                  clock: Clock | None = None, seed: int | None = None, host: str = "127.0.0.1",
                  port: int = 0, inbound_url: str | None = None,
@@ -119,36 +120,18 @@ class FakeTwilio:
         self._api_keys: dict[str, str] = {}
         self._deliveries: list[Delivery] = []
         self._host, self._port = host, port
-        self._served = Served("fake Twilio", self._host, self._port)
-        self._background: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._http: httpx.Client | None = None
-        self.url = ""
+        self._serve("fake Twilio", self._host, self._port)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        self._stopping.clear()
-        self.url = self._served.start(build_app(self))
-        self._http = httpx.Client(trust_env=False)
-        return self
+    def _app(self) -> ASGIApp:
+        return build_app(self)
 
-    def stop(self) -> None:
-        self._stopping.set()
+    def _tick(self) -> None:
+        self.advance()
+
+    def _release(self) -> None:
         self.state.release_faults()
-        if self._background is not None:
-            self._background.join(STOP_TIMEOUT)
-            self._background = None
-        self._served.stop()
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def client(self, timeout: float = 5.0) -> Any:
         """A real `twilio.rest.Client` pointed at this fake (§1.3 option A). Keep TWILIO_EDGE
@@ -258,19 +241,6 @@ class FakeTwilio:
                 break
             due.extend(self.state.advance())
         return self._deliver(due)
-
-    def run_in_background(self, interval: float = 1.0) -> None:
-        """`advance()` every `interval` seconds until `stop()` — for the demo, not for tests."""
-        if self._background is not None:
-            return
-
-        def loop() -> None:
-            while not self._stopping.wait(interval):
-                self.advance()
-
-        self._background = threading.Thread(target=loop, name="fake-twilio-progress",
-                                            daemon=True)
-        self._background.start()
 
     def send_inbound(self, from_: str, to: str, body: str, url: str | None = None, *,
                      media_urls: Sequence[str] = ()) -> InboundResult:
