@@ -1,10 +1,10 @@
 """Fakes of outside services, served over real HTTP, that follow each service's documented
 contract: for the tests, the demo and the simulator."""
 
-from doorstep.sim.fakes.twilio import (
+from doorstep.sim.fakes.twilio import FakeTwilio
+from doorstep.sim.fakes.twilio_posting import (
     CallbackOptions,
     Delivery,
-    FakeTwilio,
     InboundResult,
     twilio_signature,
 )

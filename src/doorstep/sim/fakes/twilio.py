@@ -11,40 +11,36 @@
 
 Nothing moves by itself: `advance()` moves every message one status on and posts the callbacks
 that causes; `deliver_all()` runs them to the end. `run_in_background()` does `advance()` on a
-timer for the demo. The rules live in `twilio_state.py` and `twilio_records.py`; this module
-is the HTTP side.
+timer for the demo. The rules live in `twilio_state.py` and `twilio_records.py`, the API's HTTP
+side in `twilio_app.py`, what the fake posts to us in `twilio_posting.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hmac
 import random
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-import phonenumbers
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp
-from twilio.request_validator import RequestValidator
 
 from doorstep.clock import Clock, SystemClock
 from doorstep.sim.fakes.serving import ServedFake
+from doorstep.sim.fakes.twilio_posting import (
+    CallbackOptions,
+    Delivery,
+    InboundResult,
+    Posting,
+    twiml_messages,
+)
 from doorstep.sim.fakes.twilio_records import (
-    API_VERSION,
     DEFAULT_REPLIES,
     Callback,
     FakeMessage,
     Fault,
-    KeywordKind,
     Outcome,
     Service,
     TwilioError,
@@ -53,53 +49,7 @@ from doorstep.sim.fakes.twilio_records import Route as FaultRoute
 from doorstep.sim.fakes.twilio_state import TwilioState
 
 
-def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
-    """`X-Twilio-Signature` for a form POST (§6), computed by the SDK's own validator."""
-    return str(RequestValidator(auth_token).compute_signature(url, params))
-
-
-@dataclass
-class CallbackOptions:
-    """How status callbacks are delivered. `duplicate`: chance (0-1) that a callback is sent a
-    second time with the same idempotency token; `shuffle`: each batch in random order (so a
-    late `sent` can follow `delivered`); `retries`: retries after a failed connection (Twilio's
-    `rc`, default 1)."""
-
-    duplicate: float = 0.0
-    shuffle: bool = False
-    idempotency_token: bool = True
-    retries: int = 1
-    timeout: float = 5.0
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One POST the fake made (a status callback or an inbound message)."""
-
-    url: str
-    params: dict[str, str]
-    headers: dict[str, str]
-    status_code: int | None
-    error: str | None = None
-    body: str = ""
-
-
-@dataclass(frozen=True)
-class InboundResult:
-    """What `send_inbound` did: the stored inbound message, the default keyword it matched, our
-    webhook's answer (None when no URL), and the replies Twilio queued (keyword confirmation,
-    TwiML `<Message>`s). `error` is set as Twilio's debugger would (11200, or 21610 for a
-    reply to an opted-out recipient)."""
-
-    message: FakeMessage
-    keyword: KeywordKind | None
-    status_code: int | None
-    twiml: str | None
-    replies: list[FakeMessage] = field(default_factory=list)
-    error: str | None = None
-
-
-class FakeTwilio(ServedFake):
+class FakeTwilio(Posting, ServedFake):
     def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None,
                  clock: Clock | None = None, seed: int | None = None, host: str = "127.0.0.1",
                  port: int = 0, inbound_url: str | None = None,
@@ -125,6 +75,8 @@ class FakeTwilio(ServedFake):
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def _app(self) -> ASGIApp:
+        from doorstep.sim.fakes.twilio_app import build_app  # the HTTP side needs this class
+
         return build_app(self)
 
     def _tick(self) -> None:
@@ -265,7 +217,7 @@ class FakeTwilio(ServedFake):
                                  f"11200: {delivery.error or delivery.status_code}")
         error = None
         try:
-            for reply_to, sender, text, callback in _twiml_messages(delivery.body, from_, to):
+            for reply_to, sender, text, callback in twiml_messages(delivery.body, from_, to):
                 try:
                     replies.append(self.state.reply(sender, reply_to, text,
                                                     status_callback=callback))
@@ -275,70 +227,6 @@ class FakeTwilio(ServedFake):
             error = f"12100: the response is not TwiML ({e})"
         return InboundResult(message, keyword, delivery.status_code, delivery.body, replies,
                              error)
-
-    # ---- posting -----------------------------------------------------------------------------
-
-    def _inbound_params(self, message: FakeMessage, keyword: KeywordKind | None,
-                        service: Service | None) -> dict[str, str]:
-        params = {
-            "AccountSid": self.account_sid, "ApiVersion": API_VERSION, "Body": message.body,
-            "From": message.from_ or "", "To": message.to, "MessageSid": message.sid,
-            "SmsSid": message.sid, "SmsMessageSid": message.sid,
-            "NumMedia": message.num_media, "NumSegments": message.num_segments,
-            "SmsStatus": "received",
-        }
-        for side, number in (("From", message.from_), ("To", message.to)):
-            country = _country(number or "")
-            if country:
-                params[f"{side}Country"] = country
-        for i, media in enumerate(message.media_urls):
-            params[f"MediaUrl{i}"] = media
-            params[f"MediaContentType{i}"] = "image/jpeg"
-        if service is not None:
-            params["MessagingServiceSid"] = service.sid
-            if service.advanced_opt_out and keyword is not None:
-                params["OptOutType"] = keyword
-        return params
-
-    def _deliver(self, due: list[Callback]) -> list[Delivery]:
-        with self._lock:
-            batch: list[Callback] = []
-            for cb in due:
-                batch.append(cb)
-                if self.callbacks.duplicate and self._rng.random() < self.callbacks.duplicate:
-                    batch.append(cb)
-            if self.callbacks.shuffle:
-                self._rng.shuffle(batch)
-        token = self.callbacks.idempotency_token
-        return [self._post(cb.url, cb.params, cb.token if token else None) for cb in batch]
-
-    def _post(self, url: str, params: dict[str, str], token: str | None) -> Delivery:
-        headers = {"X-Twilio-Signature": twilio_signature(self.auth_token, url, params),
-                   "User-Agent": "TwilioProxy/1.1"}
-        if token is not None:
-            headers["I-Twilio-Idempotency-Token"] = token
-        http = self._http or httpx.Client(trust_env=False)
-        delivery = Delivery(url, params, headers, None, "not sent")
-        for _ in range(1 + max(self.callbacks.retries, 0)):
-            try:
-                r = http.post(url, data=params, headers=headers, timeout=self.callbacks.timeout)
-            except httpx.ConnectError as e:  # Twilio retries a failed connection (§7 rc)
-                delivery = Delivery(url, params, headers, None, f"connect: {e}")
-                self._record(delivery)
-                continue
-            except httpx.HTTPError as e:
-                delivery = Delivery(url, params, headers, None, f"{type(e).__name__}: {e}")
-            else:
-                delivery = Delivery(url, params, headers, r.status_code, None, r.text)
-            self._record(delivery)
-            break
-        if http is not self._http:
-            http.close()
-        return delivery
-
-    def _record(self, delivery: Delivery) -> None:
-        with self._lock:
-            self._deliveries.append(delivery)
 
     # ---- HTTP side ---------------------------------------------------------------------------
 
@@ -352,105 +240,3 @@ class FakeTwilio(ServedFake):
             return False
         expected = self.auth_token if user == self.account_sid else self._api_keys.get(user)
         return expected is not None and hmac.compare_digest(password, expected)
-
-
-def _country(number: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    region = phonenumbers.region_code_for_number(parsed)  # None for unassigned numbers
-    if region is None and parsed.country_code:
-        region = phonenumbers.region_code_for_country_code(parsed.country_code)
-    return None if region in (None, phonenumbers.UNKNOWN_REGION) else str(region)
-
-
-def _twiml_messages(text: str, consumer: str,
-                    ours: str) -> list[tuple[str, str, str, str | None]]:
-    """(to, from, body, statusCallback) of each `<Message>` of a TwiML `<Response>`."""
-    root = ElementTree.fromstring(text)
-    if root.tag != "Response":
-        raise ElementTree.ParseError(f"root element is <{root.tag}>, not <Response>")
-    out = []
-    for element in root.iter("Message"):
-        body = element.find("Body")
-        content = (body.text if body is not None else element.text) or ""
-        out.append((element.get("to") or consumer, element.get("from") or ours, content.strip(),
-                    element.get("statusCallback")))
-    return out
-
-
-def _error(e: TwilioError) -> Response:
-    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if e.status == 401 else None
-    return JSONResponse(e.body(), status_code=e.status, headers=headers)
-
-
-def _form(data: Any) -> dict[str, list[str]]:
-    return {k: [str(v) for v in data.getlist(k)] for k in data}
-
-
-def build_app(fake: FakeTwilio) -> Starlette:
-    """The Starlette app: §2.1 routes under /2010-04-01/Accounts/{AccountSid}/."""
-    state = fake.state
-
-    def guard(request: Request) -> Response | None:
-        if not fake.authorized(request.headers.get("authorization", "")):
-            return _error(TwilioError(401, 20003))
-        if request.path_params["account"] != fake.account_sid:
-            return _error(TwilioError(404, 20404, path=request.url.path))
-        return None
-
-    async def serve(route: FaultRoute, action: Any) -> Response:
-        fault = state.take_fault(route)
-        if fault is not None and fault.status is not None and not fault.created:
-            await _wait(fault)
-            return _error(fault.error())
-        try:
-            response: Response = action()
-        except TwilioError as e:
-            response = _error(e)
-        if fault is not None:
-            await _wait(fault)
-            if fault.status is not None:
-                return _error(fault.error())
-        return response
-
-    async def messages(request: Request) -> Response:
-        denied = guard(request)
-        if denied is not None:
-            return denied
-        path = request.url.path
-        if request.method == "GET":
-            query = dict(request.query_params)
-            return await serve("list", lambda: JSONResponse(state.page(query, path)))
-        form = _form(await request.form())
-        return await serve("create", lambda: JSONResponse(
-            state.create(form).resource(fake.account_sid), status_code=201))
-
-    async def message(request: Request) -> Response:
-        denied = guard(request)
-        if denied is not None:
-            return denied
-        sid, path = request.path_params["sid"], request.url.path
-        if request.method == "GET":
-            return await serve("fetch", lambda: JSONResponse(
-                state.fetch(sid, path).resource(fake.account_sid)))
-        if request.method == "DELETE":
-            def delete() -> Response:
-                state.delete(sid, path)
-                return Response(status_code=204)
-            return await serve("delete", delete)
-        form = _form(await request.form())
-        return await serve("update", lambda: JSONResponse(
-            state.update(sid, form, path).resource(fake.account_sid)))
-
-    prefix = f"/{API_VERSION}/Accounts/{{account}}"
-    return Starlette(routes=[
-        Route(f"{prefix}/Messages.json", messages, methods=["GET", "POST"]),
-        Route(f"{prefix}/Messages/{{sid}}.json", message, methods=["GET", "POST", "DELETE"]),
-    ])
-
-
-async def _wait(fault: Fault) -> None:
-    if fault.delay > 0:
-        await asyncio.get_running_loop().run_in_executor(None, fault.released.wait, fault.delay)
