@@ -95,6 +95,10 @@ def simulate(
     target: Annotated[str | None, typer.Option(help="Send over HTTP to a running doorstep "
                                                "(e.g. http://127.0.0.1:8000) instead of into the "
                                                "configured database.")] = None,
+    platform: Annotated[str | None, typer.Option(
+        help="Play the day as this route platform (onfleet, circuit or optimoroute): its local "
+             "fake is driven and doorstep hears of it only through that platform's "
+             "connector.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Play a simulated operating day into doorstep, with an end-of-day summary."""
@@ -116,9 +120,15 @@ def simulate(
     except ValueError:
         err.print(f"--date: expected YYYY-MM-DD, got {day!r}")
         raise typer.Exit(2) from None
+    if platform is not None and platform not in ("onfleet", "circuit", "optimoroute"):
+        err.print(f"--platform: expected onfleet, circuit or optimoroute, got {platform!r}")
+        raise typer.Exit(2)
+    if platform and target:
+        err.print("choose --platform or --target, not both")
+        raise typer.Exit(2)
     settings = settings_from(config_file=config)
     plan = Plan(scenario=scenario, seed=seed, deliveries=deliveries, service_date=service_date,
-                days=days, speed=speed or 0.0, target=target)
+                days=days, speed=speed or 0.0, target=target, platform=platform)
     stop = threading.Event()
     try:
         figures = run(settings, plan, stop)
@@ -165,6 +175,7 @@ def worker(config: ConfigOpt = None) -> None:
 
 from doorstep.access.cli import tokens, users  # noqa: E402  (after the commands above, for --help order)
 from doorstep.bench.cli import bench  # noqa: E402
+from doorstep.connectors.cli import connectors  # noqa: E402
 from doorstep.messaging.cli import outbox  # noqa: E402
 from doorstep.messaging.mail_cli import mail  # noqa: E402
 from doorstep.messaging.replies.cli import replies  # noqa: E402
@@ -174,6 +185,7 @@ app.add_typer(tokens, name="tokens")
 app.add_typer(replies, name="replies")
 app.add_typer(outbox, name="outbox")
 app.add_typer(mail, name="mail")
+app.add_typer(connectors, name="connectors")
 app.add_typer(bench, name="bench")
 
 

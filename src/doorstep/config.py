@@ -110,6 +110,32 @@ class PoliciesConfig(_Section):
     chronic_failures: Annotated[int, Field(ge=2, le=20)] = 3
 
 
+class PlatformConfig(_Section):
+    """How one route platform's words become doorstep's: which depot a team/depot/hub is, which
+    shipper a task/stop/order belongs to. Anything not listed falls back to the defaults."""
+
+    default_depot: Slug
+    default_shipper: Slug
+    # The platform's own team/depot/hub id (or name) -> doorstep depot id.
+    depots: dict[str, Slug] = {}
+    # Where the shipper is written on a task/stop/order (Onfleet task metadata name, Circuit
+    # custom property or order id prefix, OptimoRoute custom field) and what each value means.
+    shipper_field: str = "shipper"
+    shippers: dict[str, Slug] = {}
+    # The platform's recipient messages are switched off where doorstep sends its own.
+    silence_platform_messages: bool = True
+
+
+class PlatformsConfig(_Section):
+    onfleet: PlatformConfig | None = None
+    circuit: PlatformConfig | None = None
+    optimoroute: PlatformConfig | None = None
+
+    def configured(self) -> dict[str, PlatformConfig]:
+        return {name: cfg for name in ("onfleet", "circuit", "optimoroute")
+                if (cfg := getattr(self, name)) is not None}
+
+
 class OperatorSection(_Section):
     name: str
     support_phone: Phone | None = None
@@ -123,6 +149,7 @@ class OperatorConfig(_Section):
     depots: Annotated[list[DepotConfig], Field(min_length=1)]
     shippers: Annotated[list[ShipperConfig], Field(min_length=1)]
     policies: PoliciesConfig = PoliciesConfig()
+    platforms: PlatformsConfig = PlatformsConfig()
 
     @model_validator(mode="after")
     def _references(self) -> OperatorConfig:
@@ -136,6 +163,18 @@ class OperatorConfig(_Section):
         for i, depot in enumerate(self.depots):
             if depot.market not in market_ids:
                 raise ValueError(f"depots[{i}].market: expected one of {sorted(market_ids)}, got {depot.market!r}")
+        depot_ids = sorted(d.id for d in self.depots)
+        shipper_ids = sorted(s.id for s in self.shippers)
+        for name, platform in self.platforms.configured().items():
+            where = f"platforms.{name}"
+            for key, depot_id in [("default_depot", platform.default_depot),
+                                  *((f"depots.{k}", v) for k, v in platform.depots.items())]:
+                if depot_id not in depot_ids:
+                    raise ValueError(f"{where}.{key}: expected one of {depot_ids}, got {depot_id!r}")
+            for key, shipper_id in [("default_shipper", platform.default_shipper),
+                                    *((f"shippers.{k}", v) for k, v in platform.shippers.items())]:
+                if shipper_id not in shipper_ids:
+                    raise ValueError(f"{where}.{key}: expected one of {shipper_ids}, got {shipper_id!r}")
         return self
 
     def market(self, market_id: str) -> MarketConfig:
@@ -237,6 +276,20 @@ class Settings(BaseSettings):
     sms_rate_per_service: Annotated[float, Field(gt=0, le=1_000_000)] = 10.0
     email_rate_per_sender: Annotated[float, Field(gt=0, le=1_000_000)] = 10.0
     send_burst_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    # Route platforms (contracts/onfleet.md, circuit.md, optimoroute.md). A platform is used when
+    # its API key is set; the base URLs are for regional endpoints and tests.
+    onfleet_api_key: SecretStr | None = None
+    onfleet_webhook_secret: SecretStr | None = None  # hex, as Onfleet's dashboard shows it
+    onfleet_base_url: str = "https://onfleet.com/api/v2"
+    circuit_api_key: SecretStr | None = None
+    circuit_webhook_secret: SecretStr | None = None
+    circuit_base_url: str = "https://api.spoke.com/public/v1"
+    optimoroute_api_key: SecretStr | None = None
+    optimoroute_base_url: str = "https://api.optimoroute.com/v1"
+    optimoroute_poll_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    # Today's and tomorrow's routes, stops, drivers and depots are pulled in this often.
+    platform_sync_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    platform_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
 
     @cached_property
     def operator(self) -> OperatorConfig:

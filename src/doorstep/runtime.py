@@ -6,8 +6,9 @@ import base64
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huey.api import Huey
 
@@ -25,6 +26,9 @@ from doorstep.store.db import Database
 from doorstep.workflows.exceptions import ExceptionPolicy
 from doorstep.workflows.recover import RecoverPolicy
 
+if TYPE_CHECKING:
+    from doorstep.connectors.base import Connector
+
 
 @dataclass
 class Runtime:
@@ -37,6 +41,9 @@ class Runtime:
     intake: Intake
     policies: Policies
     limiter: Limiter | None  # send budgets per sender; None when nothing leaves doorstep
+    # The route platforms' connectors, made on first use and shared by this process's threads
+    # (one client per platform, so its rate limit holds across them).
+    _connectors: dict[str, Connector] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None,
@@ -58,6 +65,17 @@ class Runtime:
         rt.tasks = task_registry.register(huey, rt)
         rt.intake = Intake(db, rt.clock, rt.tasks.enqueue_events)
         return rt
+
+    def connectors(self) -> dict[str, Connector]:
+        if self._connectors is None:
+            from doorstep.connectors import registry
+            self._connectors = registry.configured(self)
+        return self._connectors
+
+    def close_connectors(self) -> None:
+        for connector in (self._connectors or {}).values():
+            connector.close()
+        self._connectors = None
 
     def sync_operator(self) -> None:
         """Bring the configured markets, depots and shippers into the database."""

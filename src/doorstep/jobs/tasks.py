@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,6 +13,7 @@ from huey import crontab
 from huey.api import Huey
 from huey.exceptions import TaskLockedException
 
+from doorstep.connectors import jobs as platform_jobs
 from doorstep.events.processing import process_batch
 from doorstep.messaging import daytime, due, sender
 from doorstep.messaging.channels.registry import channels_for
@@ -28,6 +31,7 @@ class Tasks:
     process_events: Any
     sweep: Any
     send_messages: Any
+    sync_platform_object: Any
 
     def enqueue_events(self, ids: list[int]) -> None:
         for start in range(0, len(ids), BATCH):
@@ -52,8 +56,47 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
     def send_messages() -> None:
         drain_outbox(rt)
 
-    tasks = Tasks(process_events=process_events, sweep=sweep, send_messages=send_messages)
+    every = rt.settings.platform_sync_minutes
+    sync_minutes = f"*/{every}" if every < 60 and 60 % every == 0 else "0"
+
+    @huey.periodic_task(crontab(minute=sync_minutes), name="doorstep.sync_platforms")  # type: ignore[untyped-decorator]
+    def sync_platforms() -> None:
+        if rt.connectors():
+            platform_jobs.sync_all(rt)
+
+    @huey.periodic_task(crontab(minute="*"), name="doorstep.poll_platforms")  # type: ignore[untyped-decorator]
+    def poll_platforms() -> None:
+        if rt.connectors():
+            poll_for_a_minute(rt)
+
+    @huey.periodic_task(crontab(minute="*"), name="doorstep.write_platforms")  # type: ignore[untyped-decorator]
+    def write_platforms() -> None:
+        if rt.connectors():
+            platform_jobs.drain_writes(rt)
+
+    @huey.task(name="doorstep.sync_platform_object", retries=3, retry_delay=30)  # type: ignore[untyped-decorator]
+    def sync_platform_object(platform: str, kind: str, platform_id: str) -> None:
+        platform_jobs.sync_one(rt, platform, kind, platform_id)
+
+    tasks = Tasks(process_events=process_events, sweep=sweep, send_messages=send_messages,
+                  sync_platform_object=sync_platform_object)
     return tasks
+
+
+def poll_for_a_minute(rt: Runtime) -> None:
+    """Poll the platforms without push every `optimoroute_poll_seconds` until the next run is
+    due; one poller at a time, so a cursor is never read by two."""
+    try:
+        with rt.huey.lock_task("doorstep.poll_platforms"):
+            ends = time.monotonic() + 50
+            pause = threading.Event()
+            while True:
+                platform_jobs.poll_all(rt)
+                if time.monotonic() + rt.settings.optimoroute_poll_seconds > ends:
+                    return
+                pause.wait(rt.settings.optimoroute_poll_seconds)
+    except TaskLockedException:
+        return
 
 
 OUTBOX_PASSES = 20  # full batches one task sends before it makes way for other work

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
-from doorstep.config import Settings
+from doorstep.config import PlatformsConfig, Settings
 from doorstep.runtime import Runtime, generic_webhook_secret
+from doorstep.sim.fakes.serving import Served
 from doorstep.sim.generator import generate_day
 from doorstep.sim.model import SimDay
+from doorstep.sim.platforms import PlatformSink, make_play
 from doorstep.sim.player import PlayResult, expected_event_count, first_event_at, play
 from doorstep.sim.progress import progress_bar
 from doorstep.sim.scenario import load_scenario
@@ -26,6 +28,7 @@ from doorstep.store import event_log
 from doorstep.store.migrate import upgrade
 from doorstep.store.sql import count_by
 from doorstep.store.tables import deliveries, exceptions, messages, routes
+from doorstep.web.app import create_app
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Plan:
     speed: float = 0.0  # 0: as fast as possible
     target: str | None = None
     show_progress: bool = True
+    platform: str | None = None  # play the day as this route platform (sim/platforms)
 
 
 def operator_today(settings: Settings, clock: Clock | None = None) -> date:
@@ -69,10 +73,15 @@ def simulate(settings: Settings, plan: Plan, stop: threading.Event | None = None
     summary = DaySummary(settings.operator)
     rt: Runtime | None = None
     http: HttpSink | None = None
+    as_platform: AsPlatform | None = None
     try:
         if plan.target:
             http = HttpSink(plan.target, generic_webhook_secret(settings))
             sink: EventSink = http
+        elif plan.platform:
+            as_platform = AsPlatform(settings, plan.platform, clock, plan.seed)
+            rt = as_platform.rt
+            sink = as_platform.sink
         else:
             rt = Runtime.build(settings, clock=clock, immediate=True)
             upgrade(rt.db)
@@ -96,12 +105,46 @@ def simulate(settings: Settings, plan: Plan, stop: threading.Event | None = None
     finally:
         if http is not None:
             http.close()
-        if rt is not None:
+        if as_platform is not None:
+            as_platform.stop()
+        elif rt is not None:
             rt.db.dispose()
     return {"seed": plan.seed, "deliveries_per_day": plan.deliveries, "days": plan.days,
+            "platform": plan.platform or "generic",
             "speed": plan.speed or "as fast as possible", "stopped_early": result.stopped,
             "wall_seconds": round(wall, 2), "events_sent": result.sent,
             "simulated": summary.as_dict(), "doorstep": recorded}
+
+
+class AsPlatform:
+    """doorstep served on a local port, a route platform's fake beside it, the connector
+    between them: the simulated day reaches doorstep only the way that platform would tell it."""
+
+    def __init__(self, settings: Settings, platform: str, clock: Clock, seed: int) -> None:
+        self.play = make_play(platform, settings.operator, clock, seed)
+        self.play.start()
+        self.served = Served("doorstep")
+        try:
+            settings = Settings.model_validate({**settings.model_dump(), **self.play.settings()})
+            self.rt = Runtime.build(settings, clock=clock, immediate=True)
+            self.rt.operator = self.rt.operator.model_copy(update={
+                "platforms": PlatformsConfig(**{platform: self.play.mapping()})})
+            upgrade(self.rt.db)
+            self.rt.sync_operator()
+            url = self.served.start(create_app(self.rt))
+            self.play.connect(self.rt, url)
+        except BaseException:
+            self.stop()
+            raise
+        self.sink = PlatformSink(self.play, self.rt, IntakeSink(self.rt.intake))
+
+    def stop(self) -> None:
+        self.served.stop()
+        self.play.stop()
+        rt = getattr(self, "rt", None)
+        if rt is not None:
+            rt.close_connectors()
+            rt.db.dispose()
 
 
 def recorded_figures(rt: Runtime, service_dates: list[date]) -> dict[str, Any]:

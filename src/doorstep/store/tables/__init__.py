@@ -13,6 +13,7 @@ from doorstep.store.tables.messaging import (
     templates,
 )
 from doorstep.store.tables.places import depots, markets, recipients, shippers
+from doorstep.store.tables.platforms import platform_links, platform_writes
 from doorstep.store.tables.work import (
     attempts,
     cursors,
@@ -28,7 +29,8 @@ from doorstep.store.tables.work import (
 __all__ = [
     "ID", "api_tokens", "attempts", "consent_changes", "conversations", "cursors", "deliveries",
     "depots", "dispositions", "drivers", "events", "exceptions", "gaps", "login_failures",
-    "markets", "message_attempts", "messages", "metadata", "offers", "recipients", "reports",
+    "markets", "message_attempts", "messages", "metadata", "offers", "platform_links",
+    "platform_writes", "recipients", "reports",
     "routes", "send_rates", "sessions", "shifts", "shippers", "stops", "templates", "users",
     "vehicles",
 ]
