@@ -62,6 +62,9 @@ class Runtime:
         rt = cls(settings=settings, operator=operator, db=db, clock=clock or SystemClock(),
                  huey=huey, tasks=None, intake=None, policies=policies,  # type: ignore[arg-type]
                  limiter=build_limiter(settings))
+        from doorstep.connectors import registry
+        for platform in registry.keyed(settings):
+            registry.mapping(rt, platform)  # a key without its mapping stops the process here
         rt.tasks = task_registry.register(huey, rt)
         rt.intake = Intake(db, rt.clock, rt.tasks.enqueue_events)
         return rt

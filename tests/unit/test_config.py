@@ -94,6 +94,17 @@ BAD = [
                  "shippers", ["at least 1"], id="no-shippers"),
     pytest.param(_set("shippers", 0, "senders", "sms_from", value="555-0110"),
                  "shippers[0].senders.sms_from", ["pattern", "555-0110"], id="phone"),
+    pytest.param(_set("platforms", value={"onfleet": {"default_depot": "nyc-bk",
+                                                      "default_shipper": "acme"}}),
+                 "platforms.onfleet.default_shipper", ["expected one of", "'acme'", "freshcart"],
+                 id="platform-shipper"),
+    pytest.param(_set("platforms", value={"circuit": {
+        "default_depot": "nyc-bk", "default_shipper": "medirx",
+        "depots": {"depots/Qk9Z": "nyc-xx"}}}),
+                 "platforms.circuit.depots.depots/Qk9Z", ["expected one of", "'nyc-xx'"],
+                 id="platform-depot"),
+    pytest.param(_set("platforms", value={"routific": {"default_depot": "nyc-bk"}}),
+                 "platforms.routific", ["not permitted"], id="unknown-platform"),
 ]
 
 

@@ -114,7 +114,7 @@ class PlatformClient:
         self.max_backoff = max_backoff
         self.sleep = sleep
         self.now = now
-        self._buckets = {name: RateLimit(rate, sleep=sleep)
+        self._buckets = {name: RateLimit(rate)  # pacing is real time, whatever `sleep` is
                          for name, rate in limits.per_second.items()}
         self._in_flight = threading.BoundedSemaphore(limits.concurrency)
         self._http = httpx.Client(base_url=base_url.rstrip("/"), auth=auth,

@@ -1,5 +1,5 @@
 """GET /healthz (the process is up) and GET /readyz (database reachable with its schema current,
-job queue reachable)."""
+job queue reachable; route platforms that did not answer lately are named as warnings)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from doorstep.connectors import health, registry
 from doorstep.jobs.queue import ping
 from doorstep.runtime import Runtime
 from doorstep.store.migrate import is_current
@@ -42,6 +43,15 @@ def router(rt: Runtime) -> APIRouter:
         except Exception as err:
             checks["queue"] = f"unreachable: {type(err).__name__}"
         ready = all(v.startswith("ok") for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body: dict[str, object] = {"ready": ready, "checks": checks}
+        if ready:
+            # A route platform that is away does not stop doorstep taking work (events wait,
+            # writes are retried, the next sync catches up); it is said, not failed on.
+            platforms = registry.keyed(rt.settings)
+            if platforms:
+                warnings = await run_in_threadpool(health.warnings, rt, platforms)
+                if warnings:
+                    body["warnings"] = warnings
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return api
