@@ -18,7 +18,7 @@ from doorstep import __version__
 from doorstep.runtime import Runtime, generic_webhook_secret
 from doorstep.web import auth, health, webhooks_email, webhooks_generic, webhooks_twilio
 from doorstep.web.api import create_api
-from doorstep.web.pages import detail, inbox, login, messages, template_editor, today
+from doorstep.web.pages import detail, inbox, kept, login, messages, template_editor, today
 from doorstep.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
     app.include_router(detail.router(rt))
     app.include_router(messages.router(rt))
     app.include_router(inbox.router(rt))
+    app.include_router(kept.router(rt))
     app.include_router(template_editor.router(rt))
     app.mount("/api/v1", create_api(rt))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
