@@ -10,6 +10,7 @@ import uvicorn
 from huey.consumer import Consumer
 
 from doorstep.config import Settings
+from doorstep.connectors import registry
 from doorstep.jobs.embedded import EmbeddedConsumer, start_consumer
 from doorstep.runtime import Runtime
 from doorstep.store.migrate import is_current, upgrade
@@ -51,6 +52,8 @@ def serve(settings: Settings, *, embedded_worker: bool, feed: Feed | None = None
     def on_start() -> None:
         if embedded_worker:
             consumer.append(start_consumer(rt.huey, settings.workers))
+        if registry.keyed(settings):
+            rt.tasks.sync_platforms()  # today's and tomorrow's plans, before the first timer
         if feed is not None:
             thread = threading.Thread(target=_run_feed, args=(feed, rt, base_url, stop, server),
                                       name="doorstep-simulator", daemon=True)

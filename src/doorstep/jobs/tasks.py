@@ -31,6 +31,7 @@ class Tasks:
     process_events: Any
     sweep: Any
     send_messages: Any
+    sync_platforms: Any
     sync_platform_object: Any
 
     def enqueue_events(self, ids: list[int]) -> None:
@@ -79,7 +80,7 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
         platform_jobs.sync_one(rt, platform, kind, platform_id)
 
     tasks = Tasks(process_events=process_events, sweep=sweep, send_messages=send_messages,
-                  sync_platform_object=sync_platform_object)
+                  sync_platforms=sync_platforms, sync_platform_object=sync_platform_object)
     return tasks
 
 
