@@ -15,6 +15,7 @@ from doorstep.logs import setup as setup_logging
 app = typer.Typer(help="doorstep: the communication and coordination layer of a last-mile "
                        "delivery operator.", no_args_is_help=True, add_completion=False)
 err = Console(stderr=True, soft_wrap=True)  # never fold a path or URL across lines
+PLATFORMS = ("onfleet", "circuit", "optimoroute")
 
 
 def settings_from(**overrides: Any) -> Settings:
@@ -55,16 +56,23 @@ def serve(config: ConfigOpt = None, port: PortOpt = None, host: HostOpt = None,
           deliveries: Annotated[int, typer.Option(help="Demo feed: deliveries in the day.")] = 1200,
           speed: Annotated[float, typer.Option(help="Demo feed: virtual seconds per real second.")] = 60.0,
           scenario: Annotated[Path | None, typer.Option(help="Demo feed: scenario file.")] = None,
+          platform: Annotated[str | None, typer.Option(
+              help="Demo feed: play the day as this route platform (onfleet, circuit or "
+                   "optimoroute), through its local fake and doorstep's connector.")] = None,
           ) -> None:
     """Web, worker and scheduler in one process (SQLite), with the simulated demo feed."""
     from doorstep.serving import serve as run
 
+    if platform is not None and platform not in PLATFORMS:
+        err.print(f"--platform: expected one of {', '.join(PLATFORMS)}, got {platform!r}")
+        raise typer.Exit(2)
     settings = settings_from(config_file=config, port=port, host=host)
     feed = None
     if not no_simulator:
         from doorstep.sim.demo import demo_feed
 
-        feed = demo_feed(seed=seed, deliveries=deliveries, speed=speed, scenario=scenario)
+        feed = demo_feed(seed=seed, deliveries=deliveries, speed=speed, scenario=scenario,
+                         platform=platform)
     run(settings, embedded_worker=True, feed=feed,
         announce=None if no_simulator else _announce_demo)
 
@@ -120,8 +128,8 @@ def simulate(
     except ValueError:
         err.print(f"--date: expected YYYY-MM-DD, got {day!r}")
         raise typer.Exit(2) from None
-    if platform is not None and platform not in ("onfleet", "circuit", "optimoroute"):
-        err.print(f"--platform: expected onfleet, circuit or optimoroute, got {platform!r}")
+    if platform is not None and platform not in PLATFORMS:
+        err.print(f"--platform: expected one of {', '.join(PLATFORMS)}, got {platform!r}")
         raise typer.Exit(2)
     if platform and target:
         err.print("choose --platform or --target, not both")

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from doorstep.clock import VirtualClock
 from doorstep.runtime import Runtime, generic_webhook_secret
+from doorstep.sim.platforms import PlatformPlay, PlatformSink, attach, make_play
 from doorstep.sim.player import PlayResult, first_event_at, play
 from doorstep.sim.progress import progress_bar
 from doorstep.sim.run import Plan, build_days, fast_until
-from doorstep.sim.sinks import HttpSink, SinkError
+from doorstep.sim.sinks import EventSink, HttpSink, SinkError
 from doorstep.store import cursors
 
 if TYPE_CHECKING:
@@ -25,23 +26,39 @@ log = logging.getLogger(__name__)
 SAVE_EVERY = 2000  # events sent between two saves of the resume point
 
 
-def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None) -> Feed:
+def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None,
+              platform: str | None = None) -> Feed:
+    """`platform`: play the day as that route platform — its fake is driven and doorstep hears
+    of the day through the platform's connector, as an operator on that platform would."""
+
     def feed(rt: Runtime, base_url: str, stop: threading.Event) -> None:
         plan = Plan(scenario=scenario, seed=seed, deliveries=deliveries, service_date=None,
                     speed=speed)
         days = build_days(rt.settings, plan, rt.clock)
-        name = f"sim.demo:{days[0].service_date.isoformat()}:{seed}:{deliveries}:{days[0].run_key}"
+        name = (f"sim.demo:{days[0].service_date.isoformat()}:{seed}:{deliveries}:"
+                f"{days[0].run_key}" + (f":{platform}" if platform else ""))
         with rt.db.reading() as s:
             saved = cursors.get(s, name)
         resume = datetime.fromisoformat(saved) if saved else None
+        if resume is not None and platform:
+            # The platform's fake keeps nothing across a restart: the tasks of the morning are
+            # not on it. The day is played again from its start; doorstep knows the repeats.
+            resume = None
         start = resume or first_event_at(days)
         assert start is not None
-        log.info("simulator: playing %s (%d deliveries, seed %d) at %gx%s",
+        log.info("simulator: playing %s (%d deliveries, seed %d) at %gx%s%s",
                  days[0].service_date, deliveries, seed, speed,
-                 f", resuming at {resume.isoformat()}" if resume else "")
+                 f", resuming at {resume.isoformat()}" if resume else "",
+                 f", as {platform}" if platform else "")
         clock = VirtualClock(start, speed)
-        sink = _UntilStopped(HttpSink(base_url, generic_webhook_secret(rt.settings), retries=2),
-                             stop)
+        generic = HttpSink(base_url, generic_webhook_secret(rt.settings), retries=2)
+        played: PlatformPlay | None = None
+        if platform:
+            played = make_play(platform, rt.operator, clock, seed)
+            played.start()
+            attach(rt, played)
+            played.connect(rt, base_url)
+        sink = _UntilStopped(PlatformSink(played, rt, generic) if played else generic, stop)
         reached = [start]  # the virtual time of the last batch the service acknowledged
         saver = Every(SAVE_EVERY)
 
@@ -64,6 +81,8 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
         except _Stopped:
             pass
         finally:
+            if played is not None:
+                played.stop()
             if result is not None and not result.stopped:
                 # A finished day is kept as finished: the next start sends nothing more of it.
                 keep(clock.now() + timedelta(seconds=1))
@@ -97,7 +116,7 @@ class _Stopped(Exception):
 class _UntilStopped:
     """Sends nothing once the service is shutting down (it no longer takes requests)."""
 
-    def __init__(self, inner: HttpSink, stop: threading.Event) -> None:
+    def __init__(self, inner: EventSink, stop: threading.Event) -> None:
         self.inner = inner
         self.stop = stop
         self.sent = 0

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
-from doorstep.config import PlatformsConfig, Settings
+from doorstep.config import Settings
 from doorstep.runtime import Runtime, generic_webhook_secret
 from doorstep.sim.fakes.serving import Served
 from doorstep.sim.generator import generate_day
 from doorstep.sim.model import SimDay
-from doorstep.sim.platforms import PlatformSink, make_play
+from doorstep.sim.platforms import PlatformSink, attach, make_play
 from doorstep.sim.player import PlayResult, expected_event_count, first_event_at, play
 from doorstep.sim.progress import progress_bar
 from doorstep.sim.scenario import load_scenario
@@ -125,10 +125,8 @@ class AsPlatform:
         self.play.start()
         self.served = Served("doorstep")
         try:
-            settings = Settings.model_validate({**settings.model_dump(), **self.play.settings()})
             self.rt = Runtime.build(settings, clock=clock, immediate=True)
-            self.rt.operator = self.rt.operator.model_copy(update={
-                "platforms": PlatformsConfig(**{platform: self.play.mapping()})})
+            attach(self.rt, self.play)
             upgrade(self.rt.db)
             self.rt.sync_operator()
             url = self.served.start(create_app(self.rt))

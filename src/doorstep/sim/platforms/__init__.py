@@ -73,6 +73,17 @@ class PlatformPlay(ABC):
     def stop(self) -> None: ...
 
 
+def attach(rt: Runtime, play: PlatformPlay) -> None:
+    """Point a built runtime's connector at the play's fake (the demo decides to play as a
+    platform after the service has started)."""
+    from doorstep.config import PlatformsConfig, Settings
+
+    rt.close_connectors()
+    rt.settings = Settings.model_validate({**rt.settings.model_dump(), **play.settings()})
+    rt.operator = rt.operator.model_copy(update={
+        "platforms": PlatformsConfig(**{play.name: play.mapping()})})
+
+
 def make_play(platform: str, operator: OperatorConfig, clock: Clock, seed: int) -> PlatformPlay:
     module, _, cls = PLAYS[platform].partition(":")
     play: PlatformPlay = getattr(importlib.import_module(module), cls)(operator, clock, seed)
