@@ -122,6 +122,9 @@ class PlatformConfig(_Section):
     # custom property or order id prefix, OptimoRoute custom field) and what each value means.
     shipper_field: str = "shipper"
     shippers: dict[str, Slug] = {}
+    # Where a platform without depots on its orders (OptimoRoute) writes the depot (a custom
+    # field); its value is looked up in `depots`.
+    depot_field: str | None = None
     # The platform's recipient messages are switched off where doorstep sends its own.
     silence_platform_messages: bool = True
 
