@@ -67,6 +67,7 @@ def routes(fake: FakeOnfleet) -> list[tuple[str, re.Pattern[str], Handler]]:
         ("GET", "/organizations/" + ID, lambda m, q, b: org.connected(m[1])),
         # tasks (§5)
         ("POST", "/tasks", lambda m, q, b: org.create_task(obj(b))),
+        ("POST", "/tasks/metadata", lambda m, q, b: org.tasks_by_metadata(b)),
         ("GET", "/tasks/all", lambda m, q, b: org.list_tasks(q)),
         ("GET", "/tasks/shortId/" + ID, lambda m, q, b: org.by_short_id(m[1])),
         ("POST", "/tasks/" + ID + "/complete", lambda m, q, b: nothing(
@@ -74,6 +75,10 @@ def routes(fake: FakeOnfleet) -> list[tuple[str, re.Pattern[str], Handler]]:
         ("GET", "/tasks/" + ID, lambda m, q, b: org.view_task(m[1])),
         ("PUT", "/tasks/" + ID, lambda m, q, b: org.update_task(m[1], obj(b))),
         ("DELETE", "/tasks/" + ID, lambda m, q, b: nothing(lambda: org.delete_task(m[1]))),
+        # containers (§5.5)
+        ("GET", "/containers/" + ID + "/" + ID, lambda m, q, b: org.view_container(m[1], m[2])),
+        ("PUT", "/containers/" + ID + "/" + ID, lambda m, q, b: org.set_container(
+            m[1], m[2], obj(b))),
         # workers (§6)
         ("GET", "/workers", lambda m, q, b: org.list_workers(q)),
         ("POST", "/workers", lambda m, q, b: org.create_worker(obj(b))),

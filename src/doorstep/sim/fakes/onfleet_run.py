@@ -9,12 +9,13 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from doorstep.sim.fakes.onfleet_lists import Lists
 from doorstep.sim.fakes.onfleet_records import Event, OnfleetError, typed
 from doorstep.sim.fakes.onfleet_state import Obj
-from doorstep.sim.fakes.onfleet_tasks import ACTIVE, ASSIGNED, COMPLETED, TaskBook
+from doorstep.sim.fakes.onfleet_tasks import ACTIVE, ASSIGNED, COMPLETED
 
 
-class OnfleetOrg(TaskBook):
+class OnfleetOrg(Lists):
     """One Onfleet organization: the whole state of the fake."""
 
     # ---- what drivers do, and force-complete (§5.4) ---------------------------------------------
@@ -29,6 +30,7 @@ class OnfleetOrg(TaskBook):
                 raise OnfleetError(1000, "the worker is off duty or busy with another task")
             now = self.now_ms()
             self.containers[worker["id"]].remove(task_id)  # §5.5: a started task leaves it
+            self.touch(worker["id"])
             worker["activeTask"] = task_id
             task["state"], task["timeLastModified"] = ACTIVE, now
             task["completionDetails"]["events"].append({"name": "start", "time": now})
