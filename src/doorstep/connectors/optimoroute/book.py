@@ -1,0 +1,170 @@
+"""doorstep's side of the OptimoRoute connector: which of our deliveries, drivers and routes
+each order, serial and driver-day stands for (platform_links), what doorstep already knows,
+the event cursor, and storing translated facts (or flagging the ones that do not hold up)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from doorstep.connectors.base import SyncReport
+from doorstep.connectors.received import Translated, flag, known, store
+from doorstep.events.parse import InvalidEvent, parse_event
+from doorstep.store import cursors, platform_links, platform_writes
+from doorstep.store.platform_writes import WriteKind
+from doorstep.store.tables import cursors as cursor_table
+from doorstep.store.tables import deliveries, vehicles
+from doorstep.store.tables import platform_links as links
+
+if TYPE_CHECKING:
+    from doorstep.runtime import Runtime
+
+SOURCE = "optimoroute"
+CURSOR = "optimoroute:events:after_tag"
+
+
+@dataclass
+class Fact:
+    """A translated payload with what was received, kept as it came if it does not hold up."""
+
+    name: str  # the payload's kind: event, order, route, driver
+    translated: Translated
+    raw: dict[str, Any]
+
+
+@dataclass
+class Flag:
+    """A payload kept for a person: `name` is its kind (`event`, `order`, `route`)."""
+
+    name: str
+    key: str
+    payload: dict[str, Any]
+    reason: str
+    at: datetime | None = None
+
+
+class Book:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    # ---- links ------------------------------------------------------------------------------
+
+    def platform_ids(self, kind: str, doorstep_ids: Iterable[str]) -> dict[str, str]:
+        """doorstep id -> the platform object linked to it now."""
+        wanted = sorted(set(doorstep_ids))
+        found: dict[str, str] = {}
+        with self.rt.db.reading() as s:
+            for start in range(0, len(wanted), 500):
+                found.update(s.execute(sa.select(links.c.doorstep_id, links.c.platform_id).where(
+                    links.c.platform == SOURCE, links.c.kind == kind,
+                    links.c.doorstep_id.in_(wanted[start:start + 500]))).tuples())
+        return found
+
+    def doorstep_ids(self, kind: str, platform_ids: Iterable[str]) -> dict[str, str]:
+        """platform id -> ours, for those linked."""
+        with self.rt.db.reading() as s:
+            return platform_links.doorstep_ids(s, SOURCE, kind, platform_ids)
+
+    def link(self, kind: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """(doorstep id, platform id) pairs, re-linked where they changed."""
+        if not pairs:
+            return
+        now = self.rt.clock.now()
+        current = self.platform_ids(kind, [d for d, _ in pairs])
+        changed = [(d, p) for d, p in dict(pairs).items() if current.get(d) != p]
+        if changed:
+            with self.rt.db.transaction() as s:
+                for doorstep_id, platform_id in changed:
+                    platform_links.put(s, SOURCE, kind, doorstep_id, platform_id, now)
+
+    def known(self, kind: str, ids: Iterable[str]) -> set[str]:
+        return known(self.rt, kind, list(set(ids)))
+
+    def depots_of(self, delivery_ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(set(delivery_ids))
+        if not wanted:
+            return {}
+        with self.rt.db.reading() as s:
+            rows = s.execute(sa.select(deliveries.c.id, deliveries.c.depot_id).where(
+                deliveries.c.id.in_(wanted)))
+            return {i: d for i, d in rows}
+
+    def vehicles_by_plate(self, registrations: Iterable[str]) -> dict[str, str]:
+        """A route's `vehicleRegistration` -> doorstep's vehicle with that plate (or id)."""
+        wanted = sorted({r for r in registrations if r})
+        if not wanted:
+            return {}
+        with self.rt.db.reading() as s:
+            rows = s.execute(sa.select(vehicles.c.id, vehicles.c.plate).where(
+                sa.or_(vehicles.c.plate.in_(wanted), vehicles.c.id.in_(wanted))))
+            found: dict[str, str] = {}
+            for vehicle_id, plate in rows:
+                found.setdefault(vehicle_id, vehicle_id)
+                if plate:
+                    found[plate] = vehicle_id  # a plate wins over an id that looks the same
+            return {r: found[r] for r in wanted if r in found}
+
+    def plate_of(self, vehicle_id: str) -> str | None:
+        with self.rt.db.reading() as s:
+            return s.scalar(sa.select(vehicles.c.plate).where(vehicles.c.id == vehicle_id))
+
+    # ---- the event cursor (§11.2) -------------------------------------------------------------
+
+    def cursor(self) -> str | None:
+        with self.rt.db.reading() as s:
+            return cursors.get(s, CURSOR)
+
+    def cursor_saved_at(self) -> datetime | None:
+        with self.rt.db.reading() as s:
+            return s.scalar(sa.select(cursor_table.c.updated_at).where(
+                cursor_table.c.name == CURSOR))
+
+    def save_cursor(self, tag: str) -> None:
+        with self.rt.db.transaction() as s:
+            cursors.put(s, CURSOR, tag, self.rt.clock.now())
+
+    # ---- writes owed -------------------------------------------------------------------------
+
+    def queue_silence(self, wanted: dict[str, str]) -> int:
+        """delivery id -> version: the platform's own recipient messages to switch off."""
+        if not wanted:
+            return 0
+        now = self.rt.clock.now()
+        with self.rt.db.transaction() as s:
+            return sum(platform_writes.queue(s, WriteKind.SILENCE_RECIPIENT, delivery_id,
+                                             {"delivery_id": delivery_id}, version, now)
+                       for delivery_id, version in wanted.items())
+
+    # ---- storing -----------------------------------------------------------------------------
+
+    def store(self, facts: Sequence[Fact], flags: Sequence[Flag],
+              report: SyncReport | None = None) -> SyncReport:
+        """Store what holds up as v1 events (once each); keep the rest flagged as received."""
+        report = report or SyncReport(SOURCE)
+        good: list[Translated] = []
+        bad = list(flags)
+        for fact in facts:
+            problems: list[str] = []
+            for event in fact.translated.events():
+                try:
+                    parse_event(event)
+                except InvalidEvent as err:
+                    problems.extend(err.problems)
+            if problems:
+                bad.append(Flag(fact.name, fact.translated.key, fact.raw, "; ".join(problems),
+                                fact.translated.occurred_at))
+            else:
+                good.append(fact.translated)
+        result = store(self.rt, SOURCE, good)
+        report.stored += len(result.stored)
+        report.duplicates += result.duplicates
+        for f in bad:
+            if flag(self.rt, SOURCE, f.name, f.key, f.payload, f.reason, f.at):
+                report.flagged += 1
+            else:
+                report.duplicates += 1
+        return report
