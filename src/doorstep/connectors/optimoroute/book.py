@@ -59,9 +59,10 @@ class Book:
         found: dict[str, str] = {}
         with self.rt.db.reading() as s:
             for start in range(0, len(wanted), 500):
-                found.update(s.execute(sa.select(links.c.doorstep_id, links.c.platform_id).where(
+                rows = s.execute(sa.select(links.c.doorstep_id, links.c.platform_id).where(
                     links.c.platform == SOURCE, links.c.kind == kind,
-                    links.c.doorstep_id.in_(wanted[start:start + 500]))).tuples())
+                    links.c.doorstep_id.in_(wanted[start:start + 500])))
+                found.update({d: p for d, p in rows})
         return found
 
     def doorstep_ids(self, kind: str, platform_ids: Iterable[str]) -> dict[str, str]:
