@@ -16,7 +16,14 @@ from starlette.exceptions import HTTPException
 
 from doorstep import __version__
 from doorstep.runtime import Runtime, generic_webhook_secret
-from doorstep.web import auth, health, webhooks_email, webhooks_generic, webhooks_twilio
+from doorstep.web import (
+    auth,
+    health,
+    webhooks_circuit,
+    webhooks_email,
+    webhooks_generic,
+    webhooks_twilio,
+)
 from doorstep.web.api import create_api
 from doorstep.web.pages import detail, inbox, kept, login, messages, template_editor, today
 from doorstep.web.templating import templates
@@ -108,6 +115,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
     app.include_router(health.router(rt))
     app.include_router(webhooks_generic.router(rt, generic_webhook_secret(rt.settings)))
     app.include_router(webhooks_twilio.router(rt))
+    app.include_router(webhooks_circuit.router(rt))
     app.include_router(webhooks_email.router(rt, generic_webhook_secret(rt.settings)))
     app.include_router(login.router(rt))
     app.include_router(today.router(rt))

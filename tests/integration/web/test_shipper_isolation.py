@@ -30,6 +30,7 @@ PUBLIC = {"/", "/login", "/healthz", "/readyz", "/webhooks/openapi.json", "/api/
 WRITES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/webhooks/generic"),
           ("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/sms"),
           ("POST", "/webhooks/email"),
+          ("POST", "/webhooks/circuit"),
           ("POST", "/inbox/{message_id}/answer"), ("POST", "/inbox/{message_id}/set-aside"),
           # test_template_editor: another shipper's scope or delivery is 404, nothing stored
           ("POST", "/templates/{name}"), ("POST", "/templates/{name}/preview"),

@@ -46,6 +46,15 @@ class FakeCircuit(CircuitServer):
             body["depots"] = list(depots)
         return str(self.team.add_driver(body)["id"])
 
+    def add_custom_property(self, name: str, *, visible_to_drivers: bool = True) -> str:
+        """A custom stop property, as a dispatcher makes one in the dashboard (§7.7)."""
+        with self.team.lock:
+            prop_id = f"team/customStopProperties/{self.team.fresh('p').split('/')[1]}"
+            self.team.custom_properties[prop_id] = {
+                "id": prop_id, "name": name, "visibleToDrivers": visible_to_drivers,
+                "visibleToRecipients": False}
+            return prop_id
+
     def add_plan(self, title: str, starts: date, *, drivers: Iterable[str] = (),
                  depot: str | None = None) -> str:
         body: dict[str, Any] = {"title": title, "drivers": list(drivers), "starts": {

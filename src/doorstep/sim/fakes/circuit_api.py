@@ -87,6 +87,8 @@ _TABLE: list[tuple[str, str, Handler, RateClass, int]] = [
          "write", 200),
         ("DELETE", "/plans/{}/stops/{}", lambda f, a, q, b: f.team.delete_stop(a[0], a[1]),
          "write", 204),
+        ("POST", "/plans/{}/stops/{}:liveUpdate",
+         lambda f, a, q, b: f.team.live_update(a[0], a[1], b), "write", 200),
         ("GET", "/drivers", lambda f, a, q, b: _drivers(f, q), "read", 200),
         ("POST", "/drivers", lambda f, a, q, b: f.team.add_driver(_body(b)), "create_driver",
          200),
@@ -107,6 +109,10 @@ _TABLE: list[tuple[str, str, Handler, RateClass, int]] = [
          "import_stops", 200),
         ("GET", "/unassignedStops/{}", lambda f, a, q, b: f.team.unassigned_stop(a[0]), "read",
          200),
+        ("PATCH", "/unassignedStops/{}",
+         lambda f, a, q, b: f.team.update_unassigned(a[0], b), "write", 200),
+        ("GET", "/team/customStopProperties",
+         lambda f, a, q, b: f.team.list_custom_properties(), "read", 200),
 ]
 ROUTES = [(m, re.compile(f"^{p.replace('{}', _SEG)}$"), h, c, s) for m, p, h, c, s in _TABLE]
 

@@ -83,11 +83,7 @@ class CircuitTeam(StopsState):
 
     def optimize(self, plan_id: str, started_by: str = "api") -> dict[str, Any]:
         with self.lock:
-            self.settle()
-            plan = self._plan(plan_id)
-            if plan["optimization"] == "optimizing":
-                raise CircuitError(409, "Plan optimization in progress",
-                                   "plan_optimization_in_progress")
+            plan = self._idle(plan_id)
             if plan["optimization"] == "optimized":
                 raise CircuitError(409, "Plan is already optimized", "plan_already_optimized")
             if not self._active_drivers(plan):

@@ -48,6 +48,8 @@ class CircuitState:
         self.routes: dict[str, dict[str, Any]] = {}
         self.operations: dict[str, dict[str, Any]] = {}
         self.unassigned: dict[str, dict[str, Any]] = {}
+        self.custom_properties: dict[str, dict[str, Any]] = {}  # §7.7, made in the dashboard
+        self.pending: dict[str, dict[str, Any]] = {}  # live changes held until re-optimized
         self.events: list[tuple[str, int, dict[str, Any]]] = []
 
     def now(self) -> datetime:
@@ -194,12 +196,17 @@ class CircuitState:
                 items.append(copy.deepcopy(plan))
             return page(items, "plans", query, self.page_secret)
 
-    def _writable(self, plan_id: str) -> dict[str, Any]:
+    def _idle(self, plan_id: str) -> dict[str, Any]:
+        """The plan, unless an optimization of it is running (409)."""
         self.settle()
         plan = self._plan(plan_id)
         if plan["optimization"] == "optimizing":
             raise CircuitError(409, "Plan optimization in progress",
                                "plan_optimization_in_progress")
+        return plan
+
+    def _writable(self, plan_id: str) -> dict[str, Any]:
+        plan = self._idle(plan_id)
         if not plan["writable"]:
             raise CircuitError(409, "Plan is not writable", "plan_not_writable")
         return plan

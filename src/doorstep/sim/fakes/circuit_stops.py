@@ -20,6 +20,10 @@ from doorstep.sim.fakes.circuit_records import (
 )
 from doorstep.sim.fakes.circuit_state import CircuitState, not_found
 
+# What a live update may change without re-optimizing (an assumption ❓, see live_update).
+_IN_PLACE = frozenset({"notes", "recipient", "orderInfo", "customProperties", "packageCount",
+                       "barcodes", "paymentOnDelivery", "proofOfAttemptRequirements"})
+
 
 class StopsState(CircuitState):
     def _check_allowed(self, plan: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -80,6 +84,26 @@ class StopsState(CircuitState):
                 stop[key] = value
             return self.render(stop)
 
+    def live_update(self, plan_id: str, stop_id: str, body: Any) -> dict[str, Any]:
+        """§8.3 `:liveUpdate`. Which live changes wait for a re-optimization is not documented
+        ❓: here a change that does not move the stop on its route (notes, recipient, order,
+        custom properties …) applies at once (`pending: false`); one that does (timing,
+        allowed drivers, order in route, activity, weight) is held (`pending: true`), and on
+        a stop already attempted it is `422 stop_not_editable`."""
+        with self.lock:
+            plan = self._idle(plan_id)
+            stop = self._stop(plan_id, stop_id)
+            fields = stop_input(body, update=True)
+            self._check_allowed(plan, fields)
+            moving = set(fields) - _IN_PLACE
+            if plan["writable"] or not moving:
+                stop.update(fields)
+                return {"pending": False, "stop": self.render(stop)}
+            if stop["deliveryInfo"] and stop["deliveryInfo"]["attempted"]:
+                raise CircuitError(422, "Stop cannot be edited", "stop_not_editable")
+            self.pending.setdefault(stop["id"], {}).update(fields)
+            return {"pending": True, "stop": self.render(stop)}
+
     def delete_stop(self, plan_id: str, stop_id: str) -> None:
         with self.lock:
             self._writable(plan_id)
@@ -138,6 +162,19 @@ class StopsState(CircuitState):
                 except CircuitError as e:
                     failed.append({"error": {"message": e.message}, "unassignedStop": item})
             return {"success": success, "failed": failed}
+
+    def update_unassigned(self, stop_id: str, body: Any) -> dict[str, Any]:
+        with self.lock:
+            stop = self.unassigned.get(f"unassignedStops/{check_id(stop_id, 'id')}")
+            if stop is None:
+                raise not_found("Unassigned stop")
+            stop.update(stop_input(body, update=True))  # §6: absent fields stay as they are
+            return copy.deepcopy(stop)
+
+    def list_custom_properties(self) -> dict[str, Any]:
+        with self.lock:
+            return {"customStopProperties": [dict(p) for p in
+                                             self.custom_properties.values()]}
 
     def unassigned_stop(self, stop_id: str) -> dict[str, Any]:
         return self.find(self.unassigned, "unassignedStops", stop_id, "id",

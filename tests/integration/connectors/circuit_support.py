@@ -1,0 +1,145 @@
+"""Shared set-up of the Circuit (Spoke Dispatch) connector tests: one fake Spoke server per
+module (a new team for each test), doorstep on a real database with the platform configured
+and served over HTTP, the fake's webhooks pointed at it, and the connector built with a
+recorder in place of sleeping."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from doorstep.clock import VirtualClock
+from doorstep.config import PlatformConfig, PlatformsConfig
+from doorstep.connectors.circuit.connector import CircuitConnector
+from doorstep.runtime import Runtime
+from doorstep.sim.fakes.circuit import FakeCircuit
+from doorstep.sim.fakes.serving import Served
+from doorstep.store.tables import deliveries, events, routes
+from doorstep.web.app import create_app
+from tests.conftest import make_settings
+
+KEY = "circuit-test-key-0123456789"
+SECRET = "s3cretS3cretS3cretS3cretS3cret12"  # §10: 32 characters
+DAY = date(2026, 11, 24)  # the runtime clock's day (06:00 in New York)
+MAPPING = PlatformConfig(
+    default_depot="nyc-bk", default_shipper="threadline", shipper_field="orderInfo.sellerName",
+    shippers={"FreshCart Grocery": "freshcart"}, depots={"Cicero": "chi-w"})
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeCircuit]:
+    with FakeCircuit(seed=4) as f:
+        yield f
+
+
+@pytest.fixture
+def fake(server: FakeCircuit, clock: VirtualClock) -> FakeCircuit:
+    server.reset(seed=4, clock=clock, api_key=KEY, webhook_secret=SECRET, rate_limits=False,
+                 timezone="America/New_York")
+    return server
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def rt(tmp_path: Path, db_url: str, clock: VirtualClock, fake: FakeCircuit,
+       sleeps: list[float]) -> Iterator[Runtime]:
+    settings = make_settings(tmp_path, db_url, circuit_api_key=KEY,
+                             circuit_base_url=fake.api_url, circuit_webhook_secret=SECRET)
+    settings.operator.platforms = PlatformsConfig(circuit=MAPPING)
+    runtime = Runtime.build(settings, clock=clock, immediate=True)
+    runtime.sync_operator()
+    # The one connector of the process (webhooks and jobs share it), without real sleeps.
+    runtime._connectors = {"circuit": CircuitConnector(runtime, MAPPING, sleep=sleeps.append)}
+    yield runtime
+    runtime.close_connectors()
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def connector(rt: Runtime) -> CircuitConnector:
+    found = rt.connectors()["circuit"]
+    assert isinstance(found, CircuitConnector)
+    return found
+
+
+@pytest.fixture
+def doorstep(rt: Runtime, fake: FakeCircuit) -> Iterator[str]:
+    """doorstep served; the fake's webhook (set in Spoke's dashboard) points at it."""
+    served = Served("doorstep")
+    url = served.start(create_app(rt))
+    fake.set_webhook(f"{url}/webhooks/circuit")
+    try:
+        yield url
+    finally:
+        served.stop()
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    return {"Content-Type": "application/json",
+            "spoke-signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+
+
+def post(url: str, payload: Any, secret: str = SECRET) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return httpx.post(f"{url}/webhooks/circuit", content=body, headers=signed(body, secret),
+                      timeout=10, trust_env=False)
+
+
+def a_day(fake: FakeCircuit, stops: int = 3, day: date = DAY, **extra: Any) -> dict[str, Any]:
+    """A plan with one driver and `stops` stops, optimized; not yet distributed."""
+    driver = fake.add_driver("Dana Cruz", phone="+12125550142")
+    plan = fake.add_plan(f"{day} routes", day, drivers=[driver])
+    ids = [add_stop(fake, plan, i, **extra) for i in range(stops)]
+    fake.optimize(plan)
+    fake.finish_operations()
+    return {"driver": driver, "plan": plan, "stops": ids, "route": None}
+
+
+def add_stop(fake: FakeCircuit, plan: str, i: int, **fields: Any) -> str:
+    """A stop as an import makes it: the delivery's id in `recipient.externalId`."""
+    body = {"address": {"addressLineOne": f"{10 + i} Elm St", "city": "Brooklyn",
+                        "state": "NY", "zip": "11231", "country": "US"},
+            "recipient": {"externalId": f"DLV-{i}", "name": f"Ana {i}",
+                          "phone": "+12125550100"},
+            "orderInfo": {"sellerName": "FreshCart Grocery"},
+            "timing": {"earliestAttemptTime": {"hour": 9, "minute": 0},
+                       "latestAttemptTime": {"hour": 12, "minute": 0}}, **fields}
+    return str(fake.team.create_stop(plan.removeprefix("plans/"), body)["id"])
+
+
+def distributed(fake: FakeCircuit, stops: int = 3, **extra: Any) -> dict[str, Any]:
+    day = a_day(fake, stops, **extra)
+    fake.distribute(day["plan"])
+    day["route"] = fake.routes_of(day["plan"])[0]
+    return day
+
+
+def event_rows(rt: Runtime, **where: Any) -> list[Any]:
+    with rt.db.reading() as s:
+        q = sa.select(events).where(events.c.source == "circuit").order_by(events.c.id)
+        for key, value in where.items():
+            q = q.where(getattr(events.c, key) == value)
+        return list(s.execute(q).all())
+
+
+def delivery(rt: Runtime, delivery_id: str) -> Any:
+    with rt.db.reading() as s:
+        return s.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
+
+
+def route(rt: Runtime, route_id: str) -> Any:
+    with rt.db.reading() as s:
+        return s.execute(sa.select(routes).where(routes.c.id == route_id)).first()
