@@ -22,6 +22,7 @@ from doorstep.web import (
     webhooks_circuit,
     webhooks_email,
     webhooks_generic,
+    webhooks_onfleet,
     webhooks_twilio,
 )
 from doorstep.web.api import create_api
@@ -115,6 +116,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
     app.include_router(health.router(rt))
     app.include_router(webhooks_generic.router(rt, generic_webhook_secret(rt.settings)))
     app.include_router(webhooks_twilio.router(rt))
+    app.include_router(webhooks_onfleet.router(rt))
     app.include_router(webhooks_circuit.router(rt))
     app.include_router(webhooks_email.router(rt, generic_webhook_secret(rt.settings)))
     app.include_router(login.router(rt))
