@@ -3,7 +3,8 @@ reads and POST for the rest, at most 4 requests in flight (the account allows 5,
 traffic counts), and the answer's `success:false` turned into a `PlatformError` with its code.
 
 `ERR_TOO_MANY_CONNECTIONS` comes as HTTP 200 with `success:false`: the client treats it as
-"busy" and backs off, like a 429, instead of refusing."""
+"busy" and backs off, like a 429, instead of refusing; `ERR_INTERNAL` (a server error) is
+tried again the same way. Every other code is a refusal."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import httpx
 from doorstep.connectors.http import Limits, PlatformClient, PlatformError
 
 PLATFORM = "optimoroute"
-BUSY = "ERR_TOO_MANY_CONNECTIONS"
+BUSY = frozenset({"ERR_TOO_MANY_CONNECTIONS", "ERR_INTERNAL"})
 MAX_ITEMS = 500  # §1: bulk calls and get_events pages
 CONCURRENCY = 4  # §1: 5 per account and IP; one is left for the dashboard and other tools
 
@@ -37,7 +38,7 @@ def _code(response: httpx.Response) -> str | None:
 
 
 def busy(response: httpx.Response) -> bool:
-    return response.status_code == 200 and _code(response) == BUSY
+    return response.status_code == 200 and _code(response) in BUSY
 
 
 def chunks(items: Sequence[Any], size: int = MAX_ITEMS) -> Iterator[list[Any]]:

@@ -1,0 +1,58 @@
+"""Fixtures of the OptimoRoute connector tests, loaded with `pytest_plugins`: one fake
+OptimoRoute server per module (a new account for each test), doorstep on a real database with
+the platform configured, and the connector built on them with a recorder in place of sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from doorstep.clock import VirtualClock
+from doorstep.config import PlatformsConfig
+from doorstep.connectors.optimoroute.connector import OptimoRouteConnector
+from doorstep.runtime import Runtime
+from doorstep.sim.fakes.optimoroute import FakeOptimoRoute
+from tests.conftest import make_settings
+from tests.integration.connectors.optimoroute_support import MAPPING
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOptimoRoute]:
+    with FakeOptimoRoute(seed=5) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server: FakeOptimoRoute, clock: VirtualClock) -> FakeOptimoRoute:
+    f = server.reset(clock=clock, timezone="America/New_York", center=(40.68, -73.99))
+    f.add_driver("102", "Sam Lee", external_id="D-44", vehicle_registration="AB-123",
+                 vehicle_label="Van 3", start=(40.678, -74.014))
+    f.add_driver("103", "Kim Ode", vehicle_registration="AB-124", start=(40.678, -74.014))
+    return f
+
+
+@pytest.fixture
+def rt(tmp_path: Path, db_url: str, clock: VirtualClock,
+       fake: FakeOptimoRoute) -> Iterator[Runtime]:
+    settings = make_settings(tmp_path, db_url, optimoroute_api_key=fake.api_key,
+                             optimoroute_base_url=fake.base_url)
+    settings.operator.platforms = PlatformsConfig(optimoroute=MAPPING)
+    runtime = Runtime.build(settings, clock=clock, immediate=True)
+    runtime.sync_operator()
+    yield runtime
+    runtime.close_connectors()
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def connector(rt: Runtime, sleeps: list[float]) -> Iterator[OptimoRouteConnector]:
+    c = OptimoRouteConnector(rt, MAPPING, sleep=sleeps.append)
+    yield c
+    c.close()
