@@ -87,8 +87,12 @@ def _task(name: str, payload: Obj, at: datetime, ctx: Context) -> Reading:
             "delivery_id": did, "reason": "deleted in Onfleet"})])])
     reading = Reading(name, tasks={did: task})
     items: Items = []
-    if did not in ctx.known or (name in DETAILS and not t.is_done(task)):
+    if name in DETAILS and (did not in ctx.known or not t.is_done(task)):
         items.append((EventType.DELIVERY_CREATED, t.delivery_details(task, d, did)))
+    elif did not in ctx.known:  # said before what this payload says: when the task was made
+        made = min(instant(task.get("timeCreated")) or at, at)
+        reading.items.append(Translated(_key(name, payload, task["id"] + "/details"), made, [
+            (EventType.DELIVERY_CREATED, t.delivery_details(task, d, did))]))
     day = _day(task, d)
     worker = d.task_worker(task)
     on = TASK_EVENTS.get(name)

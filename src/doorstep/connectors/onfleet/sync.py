@@ -49,13 +49,15 @@ def worker_items(c: OnfleetConnector, worker: Obj) -> Translated:
                                 worker.get("timeLastModified")), at, items)
 
 
-def task_items(c: OnfleetConnector, task: Obj, did: str, *, details: bool = True
-               ) -> list[Translated]:
+def task_items(c: OnfleetConnector, task: Obj, did: str, *, new: bool) -> list[Translated]:
     """A task's details and, once it is done, its arrival and outcome; keyed by the task's
-    own times, so the same task read twice is the same events."""
+    own times, so the same task read twice is the same events. A delivery new to doorstep
+    dates from the task's making (its outcome comes after); a known one is corrected as of
+    the task's last change."""
     out = []
-    if details:
-        at = instant(task.get("timeLastModified")) or c.rt.clock.now()
+    if new or not t.is_done(task):
+        at = (instant(task.get("timeCreated" if new else "timeLastModified"))
+              or c.rt.clock.now())
         out.append(Translated(event_key("onfleet", "task", task["id"],
                                         task.get("timeLastModified")), at,
                               [(EventType.DELIVERY_CREATED,
@@ -84,14 +86,14 @@ def keep_tasks(c: OnfleetConnector, tasks: Sequence[Obj], report: SyncReport, *,
     task id -> delivery id."""
     linked = _linked(c, tasks)
     ids = {x["id"]: t.delivery_id(x, linked) for x in tasks}
+    have = known(c.rt, "delivery", list(ids.values()))
     if only_unknown:
-        have = known(c.rt, "delivery", list(ids.values()))
         tasks = [x for x in tasks if ids[x["id"]] not in have]
     superseded = keeping.link(c, {ids[x["id"]]: x for x in tasks})
     items = []
     for x in tasks:
         try:
-            items.extend(task_items(c, x, ids[x["id"]]))
+            items.extend(task_items(c, x, ids[x["id"]], new=ids[x["id"]] not in have))
         except Unmappable as err:
             report.flagged += flag(c.rt, SOURCE, "task", event_key(
                 "onfleet", "task", x["id"], x.get("timeLastModified")), x, str(err))
