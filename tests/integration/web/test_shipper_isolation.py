@@ -25,12 +25,14 @@ from tests.integration.web.conftest import OTHER_SHIPPER, Site, two_shippers_day
 THEIRS = ["D-B1", "D-B2", "D-B3", OTHER_SHIPPER, "Bea Other", "Bo Other", "Bi Other",
           "Other Ave", "R-B", "2125557001", "2125557002", "2125557003"]
 # Routes that show no operator data at all, to anyone ("/" only leads to /today).
-PUBLIC = {"/", "/login", "/healthz", "/readyz", "/webhooks/openapi.json", "/api/v1/openapi.json"}
+PUBLIC = {"/", "/login", "/healthz", "/readyz", "/webhooks/openapi.json", "/api/v1/openapi.json",
+          "/webhooks/onfleet"}  # Onfleet's check handshake: echoes the string it is given
 # Routes that change something; each is tested on its own (signatures, CSRF).
 WRITES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/webhooks/generic"),
           ("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/sms"),
           ("POST", "/webhooks/email"),
           ("POST", "/webhooks/circuit"),
+          ("POST", "/webhooks/onfleet"),  # test_onfleet_webhooks: signatures
           ("POST", "/inbox/{message_id}/answer"), ("POST", "/inbox/{message_id}/set-aside"),
           # test_template_editor: another shipper's scope or delivery is 404, nothing stored
           ("POST", "/templates/{name}"), ("POST", "/templates/{name}/preview"),

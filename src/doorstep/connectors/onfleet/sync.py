@@ -118,10 +118,13 @@ def keep_route(c: OnfleetConnector, day: routes.Day, report: SyncReport) -> None
     items = []
     if unchanged:
         report.duplicates += 1
-    else:  # the time makes a plan that comes back after another a new event (A, B, A)
-        items.append(Translated(event_key("onfleet", "route", day.route_id, mark, _ms(now)),
-                                now, [(EventType.ROUTE_PLANNED, data)]))
     started, finished = day.started_at, day.finished_at
+    if not unchanged:
+        # A day already under way was planned before it started: its outcomes came after.
+        at = now if started is None else min(now, started - timedelta(milliseconds=1))
+        # the time makes a plan that comes back after another a new event (A, B, A)
+        items.append(Translated(event_key("onfleet", "route", day.route_id, mark, _ms(now)),
+                                at, [(EventType.ROUTE_PLANNED, data)]))
     if started is not None:
         items.append(Translated(event_key("onfleet", "routeStarted", day.route_id), started,
                                 [(EventType.ROUTE_STARTED, {"route_id": day.route_id})]))
