@@ -1,90 +1,31 @@
-"""Shared set-up of the Circuit (Spoke Dispatch) connector tests: one fake Spoke server per
-module (a new team for each test), doorstep on a real database with the platform configured
-and served over HTTP, the fake's webhooks pointed at it, and the connector built with a
-recorder in place of sleeping."""
+"""What the Circuit (Spoke Dispatch) connector tests share: the team's set-up on the fake
+Spoke, signed posts, and reading doorstep's tables. Their fixtures are in circuit_fixtures."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
-from doorstep.clock import VirtualClock
-from doorstep.config import PlatformConfig, PlatformsConfig
-from doorstep.connectors.circuit.connector import CircuitConnector
+from doorstep.config import PlatformConfig
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.circuit import FakeCircuit
-from doorstep.sim.fakes.serving import Served
 from doorstep.store.tables import deliveries, events, routes
-from doorstep.web.app import create_app
-from tests.conftest import make_settings
 
 KEY = "circuit-test-key-0123456789"
 SECRET = "s3cretS3cretS3cretS3cretS3cret12"  # §10: 32 characters
 DAY = date(2026, 11, 24)  # the runtime clock's day (06:00 in New York)
+# Spoke's §5 classes, paced faster for a local fake (real time passes between requests).
+FAST = {c: 200.0 for c in ("read", "write", "create_driver", "import_stops", "import_drivers",
+                           "optimize")}
 MAPPING = PlatformConfig(
     default_depot="nyc-bk", default_shipper="threadline", shipper_field="orderInfo.sellerName",
     shippers={"FreshCart Grocery": "freshcart"}, depots={"Cicero": "chi-w"})
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeCircuit]:
-    with FakeCircuit(seed=4) as f:
-        yield f
-
-
-@pytest.fixture
-def fake(server: FakeCircuit, clock: VirtualClock) -> FakeCircuit:
-    server.reset(seed=4, clock=clock, api_key=KEY, webhook_secret=SECRET, rate_limits=False,
-                 timezone="America/New_York")
-    return server
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def rt(tmp_path: Path, db_url: str, clock: VirtualClock, fake: FakeCircuit,
-       sleeps: list[float]) -> Iterator[Runtime]:
-    settings = make_settings(tmp_path, db_url, circuit_api_key=KEY,
-                             circuit_base_url=fake.api_url, circuit_webhook_secret=SECRET)
-    settings.operator.platforms = PlatformsConfig(circuit=MAPPING)
-    runtime = Runtime.build(settings, clock=clock, immediate=True)
-    runtime.sync_operator()
-    # The one connector of the process (webhooks and jobs share it), without real sleeps.
-    runtime._connectors = {"circuit": CircuitConnector(runtime, MAPPING, sleep=sleeps.append)}
-    yield runtime
-    runtime.close_connectors()
-    runtime.db.dispose()
-
-
-@pytest.fixture
-def connector(rt: Runtime) -> CircuitConnector:
-    found = rt.connectors()["circuit"]
-    assert isinstance(found, CircuitConnector)
-    return found
-
-
-@pytest.fixture
-def doorstep(rt: Runtime, fake: FakeCircuit) -> Iterator[str]:
-    """doorstep served; the fake's webhook (set in Spoke's dashboard) points at it."""
-    served = Served("doorstep")
-    url = served.start(create_app(rt))
-    fake.set_webhook(f"{url}/webhooks/circuit")
-    try:
-        yield url
-    finally:
-        served.stop()
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:

@@ -17,21 +17,17 @@ from doorstep.connectors.circuit.stops import Plan
 from doorstep.domain import EventStatus
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.circuit import FakeCircuit
-from tests.integration.connectors.circuit_support import (  # noqa: F401 - fixtures
+from tests.integration.connectors.circuit_support import (
     DAY,
-    connector,
     delivery,
     distributed,
-    doorstep,
     event_rows,
-    fake,
     post,
     route,
-    rt,
-    server,
     signed,
-    sleeps,
 )
+
+pytest_plugins = ["tests.integration.connectors.circuit_fixtures"]  # its fixtures
 
 # contracts/circuit.md §10, verbatim.
 EXAMPLE = json.loads("""

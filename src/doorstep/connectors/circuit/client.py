@@ -42,11 +42,12 @@ def classify(method: str, path: str) -> str:
 
 def make_client(settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
                 now: Callable[[], datetime] = SystemClock().now,
-                transport: httpx.BaseTransport | None = None) -> PlatformClient:
+                transport: httpx.BaseTransport | None = None,
+                rates: Mapping[str, float] = RATES) -> PlatformClient:
     assert settings.circuit_api_key is not None, "Circuit is on only when its key is set"
     key = settings.circuit_api_key.get_secret_value()
     return PlatformClient(PLATFORM, settings.circuit_base_url,
-                          Limits(per_second=RATES, concurrency=4, classify=classify),
+                          Limits(per_second=rates, concurrency=4, classify=classify),
                           auth=httpx.BasicAuth(key, ""),  # §2: Basic base64("<key>:")
                           timeout=settings.platform_timeout_seconds, sleep=sleep, now=now,
                           transport=transport)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ import httpx
 from doorstep.config import PlatformConfig
 from doorstep.connectors.base import Check, SyncReport, Write
 from doorstep.connectors.circuit import keeping
-from doorstep.connectors.circuit.client import is_v02b, make_client
+from doorstep.connectors.circuit.client import RATES, is_v02b, make_client
 from doorstep.connectors.circuit.keeping import Batch
 from doorstep.connectors.circuit.places import Places
 from doorstep.connectors.circuit.stops import (
@@ -51,12 +51,14 @@ class CircuitConnector:
 
     def __init__(self, rt: Runtime, mapping: PlatformConfig, *,
                  sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None,
+                 rates: Mapping[str, float] = RATES) -> None:
+        """`rates`: requests per second per §5 class (tests pace a local fake faster)."""
         self.rt = rt
         self.mapping = mapping
         self.where = Places(mapping, rt.operator)
         self.client = make_client(rt.settings, sleep=sleep, now=rt.clock.now,
-                                  transport=transport)
+                                  transport=transport, rates=rates)
         self.puller = Puller(rt, self.client, self.where, is_v02b(rt.settings))
         self.writer = Writer(rt, self.client)
         self._heard_at = float("-inf")

@@ -31,7 +31,7 @@ def redeliver(rt: Runtime, client: PlatformClient, writer: Writer, delivery_id: 
     original = writer.get(original_id)
     marker = f"{MARK} redelivery of {delivery_id} on {day}"
     depot = _depot_of(rt, writer, original)
-    made = _existing(client, delivery_id, day, marker, original_id, depot)
+    made = _existing(client, delivery_id, day, marker, depot)
     if made is None:
         body = _stop_input(original, delivery_id, notes_with(instructions or "", [marker]))
         plan = _open_plan(client, day, depot)
@@ -75,15 +75,15 @@ def _plans_on(client: PlatformClient, day: str) -> list[dict[str, Any]]:
 
 
 def _existing(client: PlatformClient, delivery_id: str, day: str, marker: str,
-              original_id: str, depot: str | None) -> dict[str, Any] | None:
-    """A stop for this delivery on that day already: in a plan of the day (not the stop that
-    failed, not attempted), or unassigned with this day's marker."""
+              depot: str | None) -> dict[str, Any] | None:
+    """A stop for this delivery on that day already: in a plan of the day and not attempted,
+    or unassigned with this day's marker."""
     for plan in _plans_on(client, day):
         if depot and plan.get("depot") not in (None, depot):
             continue
         for stop in pages(client, f"/plans/{bare(plan['id'])}/stops", "stops",
                           {"filter.externalId": delivery_id}):
-            if stop["id"] != original_id and not attempted(stop):
+            if not attempted(stop):  # the failed stop was; one made before was not
                 return stop
     for stop in pages(client, "/unassignedStops", "unassignedStops",
                       {"filter.externalId": delivery_id}):
