@@ -32,7 +32,7 @@ FAILED = {
 _NOTE_WORDS = [
     (re.compile(r"\brefus|\brejected|\bdeclined|\bdid not want|\bdidn'?t want", re.I),
      FailureReason.REFUSED),
-    (re.compile(r"\bdamag|\bbroken|\bcrushed|\bleak", re.I), FailureReason.DAMAGED),
+    (re.compile(r"\bdamag|\bcrushed|\bsmashed|\bleak", re.I), FailureReason.DAMAGED),
     (re.compile(r"\bgate|\bbuzzer|\blocked|\bdoor ?code|\baccess|\bno entry|\bintercom",
                 re.I), FailureReason.ACCESS),
     (re.compile(r"\bwrong address|\bno such|\bcan'?t find|\bcould not find|\bnot found",

@@ -23,6 +23,7 @@ COUNTRIES = {"usa": "US", "us": "US", "united states": "US", "united states of a
 _REGION_POSTAL = re.compile(r"^([A-Za-z]{2,3})\s+([A-Za-z0-9][A-Za-z0-9 -]{1,9})$")
 _POSTAL = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
 _REGION = re.compile(r"^[A-Za-z]{2,3}$")
+_COORDINATES = re.compile(r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -72,6 +73,8 @@ def address(given: dict[str, Any] | None) -> dict[str, Any]:
     addressLineTwo, latitude, longitude}`: "12 Elm St, Springfield, IL 62701, USA"."""
     given = given or {}
     full = str(given.get("address") or "")
+    if _COORDINATES.match(full) and not given.get("addressLineTwo"):
+        given = {**given, "addressLineOne": full}  # a pin on the map, no street
     line1 = str(given.get("addressLineOne") or "").strip() or full.split(",")[0].strip()
     rest_text = str(given.get("addressLineTwo") or "")
     if not rest_text and full.startswith(line1):
