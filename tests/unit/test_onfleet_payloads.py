@@ -3,11 +3,14 @@ routes.py): what each trigger keeps, fetches or ignores, and how a worker's day 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from doorstep.config import PlatformConfig, load_operator
 from doorstep.connectors.onfleet import routes
@@ -155,3 +158,34 @@ def test_a_workers_day_in_the_order_driven(ctx: Context) -> None:
     assert plan["driver_id"] == "DR-1" and plan["vehicle_id"] == "onfleet-VEHICLE_00000000000000000"
     assert plan["planned_start"] == "2026-11-24T16:00:00+00:00"
     assert routes.fingerprint(plan) == routes.fingerprint(copy.deepcopy(plan))
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                    | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+PATHS = [("data",), ("data", "task"), ("data", "task", "destination"),
+         ("data", "task", "destination", "address"), ("data", "task", "recipients"),
+         ("data", "task", "completionDetails"), ("data", "task", "metadata"),
+         ("data", "task", "container"), ("data", "task", "completeAfter"), ("data", "worker"),
+         ("data", "task", "id"), ("etaSeconds",), ("status",), ("time",)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["taskCompleted", "taskFailed", "taskEta", "taskAssigned",
+                             "taskCreated", "workerDuty", "taskBatchCreateJobCompleted"]),
+       path=st.sampled_from(PATHS), value=JSON)
+def test_any_shape_is_read_or_refused_never_a_crash(name: str, path: tuple[str, ...],
+                                                    value: Any) -> None:
+    d = Directory(load_operator(OPERATOR_FILE), MAPPING)
+    d.workers[WORKER["id"]] = copy.deepcopy(WORKER)
+    body = payload(name, etaSeconds=60, status=1,
+                   data={"task": task(state=3, completionDetails={
+                       "success": name != "taskFailed", "time": T, "events": []}),
+                         "worker": copy.deepcopy(WORKER)})
+    here = body
+    for key in path[:-1]:
+        here = here[key] if isinstance(here.get(key), dict) else here.setdefault(key, {})
+    here[path[-1]] = value
+    with contextlib.suppress(Unmappable):  # refused with a reason is fine; anything else not
+        read(body, Context(d))

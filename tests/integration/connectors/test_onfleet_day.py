@@ -133,7 +133,7 @@ def test_a_drivers_day_told_by_the_webhooks(hooked: str, rt: Runtime, fake: Fake
     assert len(event_rows(rt)) == stored
 
 
-def test_unassigning_replans_the_route(hooked: str, rt: Runtime, fake: FakeOnfleet,
+def test_unassigning_or_moving_replans_the_routes(hooked: str, rt: Runtime, fake: FakeOnfleet,
                                        org: Org) -> None:
     tasks = [add_task(fake, org.queens, n) for n in range(2)]
     for task in tasks:
@@ -143,6 +143,12 @@ def test_unassigning_replans_the_route(hooked: str, rt: Runtime, fake: FakeOnfle
     fake.deliver()
     assert route(rt, f"{org.driver}:{DAY}").stop_count == 1
     assert delivery(rt, f"onfleet-{tasks[1]}").status == "pending"
+    other = fake.add_worker("Kim Ode", "+12125550177", [org.queens])
+    fake.assign(tasks[0], other)  # straight to another driver: only taskAssigned fires
+    fake.deliver()
+    assert route(rt, f"{other}:{DAY}").stop_count == 1
+    assert route(rt, f"{org.driver}:{DAY}").stop_count == 0  # its plan read again
+    assert delivery(rt, f"onfleet-{tasks[0]}").route_id == f"{other}:{DAY}"
 
 
 def test_sync_reads_every_page_within_the_rate_limit(rt: Runtime, fake: FakeOnfleet, org: Org,

@@ -9,12 +9,15 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from doorstep.connectors.onfleet import keeping, loader, payloads
 from doorstep.connectors.onfleet.directory import Obj
 from doorstep.connectors.onfleet.keeping import SOURCE
 from doorstep.connectors.onfleet.tasks import delivery_id
 from doorstep.connectors.received import Unmappable, event_key, flag, known, store_or_flag
 from doorstep.store import platform_links
+from doorstep.store.tables import deliveries
 
 if TYPE_CHECKING:
     from doorstep.connectors.onfleet.connector import OnfleetConnector
@@ -54,6 +57,17 @@ def context(c: OnfleetConnector, payload: Any) -> payloads.Context:
     return ctx
 
 
+def _left_routes(c: OnfleetConnector, reading: payloads.Reading) -> list[str]:
+    """The other workers' days these tasks were on in doorstep's view: their plans change too
+    (Onfleet says only where a task went, not where it came from)."""
+    with c.rt.db.reading() as s:
+        were = set(s.scalars(sa.select(deliveries.c.route_id).where(
+            deliveries.c.id.in_(list(reading.tasks)), deliveries.c.route_id.is_not(None))))
+        ours = platform_links.doorstep_ids(s, SOURCE, "route", were)
+    going = {f for kind, f in reading.fetch if kind == "route"}
+    return sorted(r for r in ours.values() if r not in going)
+
+
 def receive(c: OnfleetConnector, payload: Any, body: bytes) -> str:
     name = payload.get("triggerName") if isinstance(payload, dict) else None
     name = name if isinstance(name, str) and name else "payload"
@@ -61,6 +75,11 @@ def receive(c: OnfleetConnector, payload: Any, body: bytes) -> str:
         reading = payloads.read(payload, context(c, payload))
     except Unmappable as err:
         return store_or_flag(c.rt, SOURCE, name, payload, body, None, str(err))
+    except (KeyError, TypeError, AttributeError, ValueError) as err:  # while placing it
+        return store_or_flag(c.rt, SOURCE, name, payload, body, None,
+                             f"{type(err).__name__}: {err}"[:500])
+    if name == "taskAssigned":
+        reading.fetch.extend(("route", r) for r in _left_routes(c, reading))
     outcome = "ignored"
     if reading.flag:
         subject = (payload.get("taskId") or payload.get("workerId")

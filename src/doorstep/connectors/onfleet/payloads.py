@@ -59,7 +59,13 @@ def read(payload: Any, ctx: Context) -> Reading:
     handler = HANDLERS.get(name)
     if handler is None:
         return Reading(name, flag=f"trigger {name!r} is not one doorstep knows")
-    return handler(name, payload, at, ctx)
+    try:
+        return handler(name, payload, at, ctx)
+    except Unmappable:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError) as err:
+        # a field of another type than documented, somewhere the rules did not foresee
+        raise Unmappable(f"{name}: {type(err).__name__}: {err}"[:500]) from None
 
 
 def _key(name: str, payload: Obj, subject: Any) -> str:
