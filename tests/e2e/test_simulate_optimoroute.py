@@ -46,4 +46,4 @@ def test_a_day_on_optimoroute_is_recorded_as_it_was_played(tmp_path: Path) -> No
     assert heard["delivery.created"] == 60 and sim_outcomes == 0
     assert heard["delivery.delivered"] == sim["delivered"]
     assert heard["route.planned"] == heard["route.started"] == sim["routes"]
-    assert set(owed) == {"done"}  # OptimoRoute's own customer messages switched off
+    assert set(owed) <= {"done"}  # no write-back refused or still owed

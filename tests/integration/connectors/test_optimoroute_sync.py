@@ -136,9 +136,25 @@ def test_orders_that_would_message_their_customer_get_it_switched_off(
     connector.sync([DAY])
     connector.sync([DAY])
 
+    [bulk] = fake.requests_to("create_or_update_orders")  # once, however many syncs
+    assert bulk.body == {"orders": [{"operation": "MERGE", "orderNo": "A-1",
+                                     "notificationPreference": "dont_notify"}]}
+    assert fake.state.find({"orderNo": "A-1"}).data["notificationPreference"] == "dont_notify"
+    assert "notificationPreference" not in fake.state.find({"orderNo": "A-3"}).data
+    with rt.db.reading() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(platform_writes)) == 0
+
+
+def test_a_refused_bulk_switch_leaves_each_order_a_write_of_its_own(
+        fake: FakeOptimoRoute, rt: Runtime, connector: OptimoRouteConnector) -> None:
+    order(fake, "A-1")
+    fake.fail_next(200, code="ERR_INVALID_PARAM_FORMAT", method="create_or_update_orders")
+    assert connector.sync([DAY]).stored == 1  # the sync itself goes on
+    connector.sync([DAY])  # a refused write is not queued twice the same day
+
     with rt.db.reading() as s:
         queued = list(s.execute(sa.select(platform_writes.c.kind, platform_writes.c.subject_id)))
-    assert queued == [("silence_recipient", "A-1")]  # once, however many syncs
+    assert queued == [("silence_recipient", "A-1")]
 
 
 def test_one_order_route_or_driver_is_fetched_on_its_own(

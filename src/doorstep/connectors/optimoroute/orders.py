@@ -7,6 +7,7 @@ delivery. Pickups (`P`) and tasks (`T`) are not deliveries and translate to noth
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -150,6 +151,11 @@ def recipient(data: dict[str, Any], loc: dict[str, Any]) -> dict[str, Any]:
 def e164(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
+    return _e164(value.strip())
+
+
+@functools.lru_cache(maxsize=65_536)  # every sync reads the day's orders again
+def _e164(value: str) -> str | None:
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException:

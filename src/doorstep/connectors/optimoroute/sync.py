@@ -5,10 +5,12 @@ of one object an event named, and the catch-up when the event cursor is gone."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
 from doorstep.connectors.base import SyncReport
+from doorstep.connectors.http import PlatformError, PlatformUnavailable
 from doorstep.connectors.optimoroute import events as ev
 from doorstep.connectors.optimoroute import routes as r
 from doorstep.connectors.optimoroute import times
@@ -16,8 +18,11 @@ from doorstep.connectors.optimoroute.account import Account
 from doorstep.connectors.optimoroute.book import Fact, Flag
 from doorstep.connectors.optimoroute.client import PLATFORM
 from doorstep.connectors.optimoroute.take import Orders, fetch_orders, take_orders, take_routes
+from doorstep.connectors.optimoroute.writes import silence_many
 from doorstep.connectors.received import Translated, event_key
 from doorstep.domain import EventType
+
+log = logging.getLogger(__name__)
 
 MAX_SEARCH_DAYS = 35  # §5.4 ❓
 
@@ -32,7 +37,8 @@ def sync(acct: Account, days: list[date], *, catch_up: bool = False) -> SyncRepo
     for first, last in _spans(sorted(set(days))):
         items += acct.client.search_orders(first.isoformat(), last.isoformat())
     report.fetched["orders"] = len(items)
-    seen.merge(take_orders(acct, items, silence=True))
+    seen.merge(take_orders(acct, items))
+    quieten(acct, seen)
     facts: list[Fact] = []
     flags: list[Flag] = []
     drivers: set[str] = set()
@@ -49,6 +55,21 @@ def sync(acct: Account, days: list[date], *, catch_up: bool = False) -> SyncRepo
     acct.book.store(seen.facts + facts, seen.flags + flags, report)
     report.requests = acct.client.requests_made - before
     return report
+
+
+def quieten(acct: Account, seen: Orders) -> None:
+    """OptimoRoute's own messages off for the orders that would send them (§10), in bulk; an
+    order the bulk call refuses gets a write of its own in the outbox, tried again there."""
+    if not acct.ctx.mapping.silence_platform_messages or not seen.noisy:
+        return
+    try:
+        refused = silence_many(acct, sorted(seen.noisy.values()))
+    except (PlatformError, PlatformUnavailable) as err:
+        log.warning("OptimoRoute: switching its customer messages off in bulk failed (%s); "
+                    "each order gets a write of its own", err)
+        refused = set(seen.noisy.values())
+    today = acct.rt.clock.now().date()
+    acct.book.queue_silence({d: f"{n}:{today}" for d, n in seen.noisy.items() if n in refused})
 
 
 def completions(acct: Account, seen: Orders, *, catch_up: bool) -> list[Fact]:
@@ -88,7 +109,8 @@ def sync_one(acct: Account, kind: str, platform_id: str, days: list[date]) -> Sy
     report = SyncReport(PLATFORM)
     before = acct.client.requests_made
     if kind in ("order", "delivery"):
-        seen = fetch_orders(acct, [platform_id], silence=True)
+        seen = fetch_orders(acct, [platform_id])
+        quieten(acct, seen)
         report.fetched["orders"] = len(seen.data)
         acct.book.store(seen.facts, seen.flags, report)
     elif kind in ("route", "driver"):

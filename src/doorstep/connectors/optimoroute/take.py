@@ -32,6 +32,7 @@ class Orders:
     data: dict[str, dict[str, Any]] = field(default_factory=dict)  # orderNo -> order data
     schedule: dict[str, dict[str, Any]] = field(default_factory=dict)  # orderNo -> §6.2 info
     current: dict[str, str] = field(default_factory=dict)  # delivery id -> its orderNo now
+    noisy: dict[str, str] = field(default_factory=dict)  # the same, where OptimoRoute messages
 
     def merge(self, other: Orders) -> None:
         self.facts += other.facts
@@ -41,11 +42,11 @@ class Orders:
         self.data.update(other.data)
         self.schedule.update(other.schedule)
         self.current.update(other.current)
+        self.noisy.update(other.noisy)
 
 
-def take_orders(acct: Account, items: list[dict[str, Any]], *, silence: bool = False) -> Orders:
-    """`items`: get_orders / search_orders answers ({id, data, scheduleInformation?}).
-    `silence`: queue switching off OptimoRoute's own messages for the orders that would send."""
+def take_orders(acct: Account, items: list[dict[str, Any]]) -> Orders:
+    """`items`: get_orders / search_orders answers ({id, data, scheduleInformation?})."""
     out = Orders()
     candidates: dict[str, list[tuple[int, str]]] = {}
     for item in items:
@@ -66,7 +67,6 @@ def take_orders(acct: Account, items: list[dict[str, Any]], *, silence: bool = F
     _relink(acct, candidates, out)
     known = acct.book.known("delivery", candidates)
     now = acct.rt.clock.now()
-    quiet: dict[str, str] = {}
     for delivery, current in out.current.items():
         if current not in out.data:
             continue  # the delivery stands for a later order than the ones read now
@@ -85,9 +85,8 @@ def take_orders(acct: Account, items: list[dict[str, Any]], *, silence: bool = F
         out.facts.append(Fact("order", Translated(
             event_key("order", current, o.digest(created)), at,
             [(EventType.DELIVERY_CREATED, created)]), data))
-        if silence and acct.ctx.mapping.silence_platform_messages and notifies(data):
-            quiet[delivery] = f"{current}:{now.date()}"
-    acct.book.queue_silence(quiet)
+        if notifies(data):
+            out.noisy[delivery] = current
     return out
 
 
@@ -118,14 +117,13 @@ def _redelivery_of(order_no: str, delivery: str) -> int:
     return int(tail) if tail != order_no and tail.isdigit() else 1
 
 
-def fetch_orders(acct: Account, order_nos: list[str], *, silence: bool = False,
-                 flag_missing: bool = True) -> Orders:
+def fetch_orders(acct: Account, order_nos: list[str], *, flag_missing: bool = True) -> Orders:
     """Read orders doorstep has not seen (get_orders, 500 a call) and take them; one that
     OptimoRoute does not know is flagged (`flag_missing`) or just left out."""
     if not order_nos:
         return Orders()
     found = acct.client.get_orders(order_nos)
-    out = take_orders(acct, list(found.values()), silence=silence)
+    out = take_orders(acct, list(found.values()))
     for missing in sorted(set(order_nos) - set(out.data)) if flag_missing else []:
         out.flags.append(Flag("order", event_key("order", missing), {"orderNo": missing},
                               "OptimoRoute does not know this order (ERR_ORD_NOT_FOUND)"))

@@ -14,7 +14,7 @@ from doorstep.connectors.base import NotReadBack, Write
 from doorstep.connectors.http import PlatformError
 from doorstep.connectors.optimoroute import orders as o
 from doorstep.connectors.optimoroute.account import Account
-from doorstep.connectors.optimoroute.client import PLATFORM
+from doorstep.connectors.optimoroute.client import PLATFORM, chunks
 
 QUIET = "dont_notify"
 MAX_REDELIVERIES = 50  # how many `-R<n>` numbers are looked for before making a new one
@@ -98,6 +98,22 @@ def silence(acct: Account, write: Write) -> dict[str, Any]:
         raise NotReadBack(f"order {order_no} notificationPreference read back as "
                           f"{data.get('notificationPreference')!r}")
     return {"orderNo": order_no, "notificationPreference": QUIET}
+
+
+def silence_many(acct: Account, order_nos: list[str]) -> set[str]:
+    """§5.2 bulk MERGE of `notificationPreference` (no location: nothing to geocode), 500 a
+    call; the orders it refused. The next sync reads the orders back and sends again any
+    that still would message."""
+    refused: set[str] = set()
+    for part in chunks(order_nos):
+        answer = acct.client.post("create_or_update_orders", {"orders": [
+            {"operation": "MERGE", "orderNo": n, "notificationPreference": QUIET}
+            for n in part]})
+        items = answer.get("orders") or []
+        refused.update(n for n, item in zip(part, items, strict=False)
+                       if not (isinstance(item, dict) and item.get("success") is True))
+        refused.update(part[len(items):])
+    return refused
 
 
 def redelivery(acct: Account, write: Write) -> dict[str, Any]:
