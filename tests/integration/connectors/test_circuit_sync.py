@@ -167,3 +167,32 @@ def test_one_object_an_event_named_is_fetched(rt: Runtime, fake: FakeCircuit,
     assert connector.sync_one("driver", "drivers/Nobody").stored == 0  # 404: nothing
     with pytest.raises(ValueError):
         connector.sync_one("vehicle", "vehicles/V1")
+
+
+def test_a_plan_tidied_away_after_its_attempts_cancels_nothing(
+        rt: Runtime, fake: FakeCircuit, connector: CircuitConnector) -> None:
+    day = distributed(fake, stops=2)
+    fake.start_route(day["route"])
+    fake.fail_stop(day["stops"][0], "failed_not_home")
+    connector.sync([DAY])
+    assert delivery(rt, "DLV-0").status == "failed"
+
+    fake.team.delete_plan(day["plan"].split("/")[1])
+    connector.sync([DAY])
+
+    assert [delivery(rt, f"DLV-{i}").status for i in range(2)] == ["failed", "cancelled"]
+
+
+def test_a_plan_whose_stops_spoke_will_not_show_is_left_alone(
+        rt: Runtime, fake: FakeCircuit, connector: CircuitConnector) -> None:
+    hidden = distributed(fake, stops=1)
+    connector.sync([DAY])
+    shown = fake.add_plan("another", DAY)
+    add_stop(fake, shown, 5)
+    fake.fail_next(403, message="Plan is outside the data retention window",
+                   code="plan_inaccessible", path=hidden["plan"].split("/")[1] + "/stops")
+    report = connector.sync([DAY])
+
+    assert report.fetched["plans"] == 2 and report.fetched["stops"] == 1
+    assert delivery(rt, "DLV-0").status == "scheduled"  # not cancelled for being unseen
+    assert delivery(rt, "DLV-5").status == "pending"

@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from doorstep.connectors.circuit.stops import Plan
 from doorstep.connectors.circuit.translate import SOURCE, ours
 from doorstep.connectors.received import Translated, store, store_or_flag
+from doorstep.domain import DeliveryStatus
 from doorstep.events.parse import InvalidEvent
 from doorstep.store import cursors, platform_links
+from doorstep.store.tables import deliveries
 from doorstep.store.tables import platform_links as links_table
 
 if TYPE_CHECKING:
@@ -96,6 +98,19 @@ def stops_linked_in(rt: Runtime, plan_ids: Iterable[str]) -> dict[str, str]:
                                     links_table.c.platform_id.like(f"{plan_id}/stops/%")))
             out.update({p: d for p, d in rows})
     return out
+
+
+def not_attempted(rt: Runtime, delivery_ids: Iterable[str]) -> set[str]:
+    """Of these deliveries, those with no attempt recorded yet (a stop deleted after its
+    attempt is a plan tidied away, not a cancelled delivery)."""
+    wanted = list(set(delivery_ids))
+    if not wanted:
+        return set()
+    with rt.db.reading() as s:
+        return set(s.scalars(sa.select(deliveries.c.id).where(
+            deliveries.c.id.in_(wanted), deliveries.c.status.in_([
+                DeliveryStatus.PENDING, DeliveryStatus.SCHEDULED,
+                DeliveryStatus.OUT_FOR_DELIVERY]))))
 
 
 # ---- what is remembered of Spoke between runs (cursors) -------------------------------------

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
 DISPOSITION = f"{MARK} disposition:"
 PROPERTY_NAMES = ("doorstep disposition", "disposition")
-SILENCE_NOTE = ("Spoke has no API switch for its recipient notifications (contracts §11): "
-                "turn them off in Spoke's dashboard, Settings > External parties > Recipient "
-                "notifications")
+# contracts/circuit.md §11: no plan, stop or team field switches them off.
+SILENCE_NOTE = ("Spoke has no API switch for its recipient notifications: turn them off in "
+                "Spoke's dashboard, Settings > External parties > Recipient notifications")
 
 
 def refused(detail: str, code: str = "not_possible", status: int = 409) -> PlatformError:
