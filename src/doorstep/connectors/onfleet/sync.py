@@ -1,15 +1,18 @@
 """Pulling Onfleet's view in: the organization's teams, hubs and workers, the tasks of the days
 asked for (paged, §5.3) and each worker's day as a route; or one object an event named. Every
 event key comes from the object's own last-modified time, so a repeated sync of unchanged
-objects stores nothing new; a route plan is stored when its stops change."""
+objects stores nothing new. Times are Onfleet's own, never doorstep's clock: a plan read late
+is still dated when it was made."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from doorstep.connectors.base import SyncReport
+from doorstep.connectors.http import PlatformError
 from doorstep.connectors.onfleet import keeping, loader, routes
 from doorstep.connectors.onfleet import tasks as t
 from doorstep.connectors.onfleet.client import pages
@@ -17,10 +20,12 @@ from doorstep.connectors.onfleet.directory import Obj, instant, route_id, split_
 from doorstep.connectors.onfleet.keeping import SOURCE
 from doorstep.connectors.received import Translated, Unmappable, event_key, flag, known
 from doorstep.domain import EventType
-from doorstep.store import cursors, platform_links
+from doorstep.store import platform_links
 
 if TYPE_CHECKING:
     from doorstep.connectors.onfleet.connector import OnfleetConnector
+
+log = logging.getLogger(__name__)
 
 # Tasks not yet done are listed by creation time (§5.3): look this far back for them.
 LOOKBACK = timedelta(days=7)
@@ -102,29 +107,40 @@ def keep_tasks(c: OnfleetConnector, tasks: Sequence[Obj], report: SyncReport, *,
     return ids
 
 
-def keep_route(c: OnfleetConnector, day: routes.Day, report: SyncReport) -> None:
-    """The worker, the tasks doorstep lacks, the plan if it changed, and the route's start and
-    end once they happened."""
+def container(c: OnfleetConnector, worker_id: str) -> Obj:
+    """The worker's list (§5.5): its order, and when it last changed."""
+    try:
+        found = c.client.json("GET", f"/containers/workers/{loader.path_id(worker_id)}")
+    except PlatformError as err:  # 🅢 in the SDKs only: without it, the tasks' own times
+        log.warning("onfleet: the list of worker %s could not be read: %s", worker_id, err)
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def planned_at(day: routes.Day, listed: Obj) -> datetime | None:
+    """When the day's plan was last changed, on Onfleet's clock: its list's last change, or a
+    task's (a task taken off the list changes only the list)."""
+    times = [x for x in [instant(listed.get("timeLastModified")),
+                         *(instant(task.get("timeLastModified")) for task in day.tasks)] if x]
+    return max(times) if times else None
+
+
+def keep_route(c: OnfleetConnector, day: routes.Day, listed: Obj, report: SyncReport) -> None:
+    """The worker, the tasks doorstep lacks, the plan, and the route's start and end once they
+    happened; the plan keyed by its stops and its time, so an unchanged one is a repeat."""
     worker = day.worker
     keeping.link(c, {}, [(c.directory.driver_id(worker), worker["id"])], [day.route_id])
     keeping.keep(c, "sync", [worker_items(c, worker)], report)
     ids = keep_tasks(c, day.tasks, report, only_unknown=True)
     linked = _linked(c, day.tasks)
     data = routes.plan(day, c.directory, lambda x: ids.get(x["id"]) or t.delivery_id(x, linked))
-    mark, now = routes.fingerprint(data), c.rt.clock.now()
-    name = f"onfleet:route:{day.route_id}"
-    with c.rt.db.reading() as s:
-        unchanged = cursors.get(s, name) == mark
-    items = []
-    if unchanged:
-        report.duplicates += 1
     started, finished = day.started_at, day.finished_at
-    if not unchanged:
-        # A day already under way was planned before it started: its outcomes came after.
-        at = now if started is None else min(now, started - timedelta(milliseconds=1))
-        # the time makes a plan that comes back after another a new event (A, B, A)
-        items.append(Translated(event_key("onfleet", "route", day.route_id, mark, _ms(now)),
-                                at, [(EventType.ROUTE_PLANNED, data)]))
+    at = planned_at(day, listed) or c.rt.clock.now()
+    if started is not None:  # a day already under way was planned before it started
+        at = min(at, started - timedelta(milliseconds=1))
+    # the time makes a plan that comes back after another a new event (A, B, A)
+    items = [Translated(event_key("onfleet", "route", day.route_id, routes.fingerprint(data),
+                                  _ms(at)), at, [(EventType.ROUTE_PLANNED, data)])]
     if started is not None:
         items.append(Translated(event_key("onfleet", "routeStarted", day.route_id), started,
                                 [(EventType.ROUTE_STARTED, {"route_id": day.route_id})]))
@@ -133,9 +149,6 @@ def keep_route(c: OnfleetConnector, day: routes.Day, report: SyncReport) -> None
                                 finished,
                                 [(EventType.ROUTE_COMPLETED, {"route_id": day.route_id})]))
     keeping.keep(c, "sync", items, report)
-    if not unchanged:
-        with c.rt.db.transaction() as s:
-            cursors.put(s, name, mark, now)
 
 
 def _day_start(c: OnfleetConnector, day: date) -> datetime:
@@ -168,10 +181,16 @@ def sync_days(c: OnfleetConnector, days: list[date]) -> SyncReport:
              and c.directory.service_date(x, c.directory.task_depot(x)) in wanted]
     keep_tasks(c, tasks, report)
     by_worker = {w["id"]: w for w in workers}
+    lists: dict[str, Obj] = {}
     for worker_id, day in sorted({(w, c.directory.service_date(x, c.directory.task_depot(x)))
                                   for x in tasks if (w := c.directory.task_worker(x))}):
         if worker_id in by_worker:
-            keep_route(c, routes.arrange(by_worker[worker_id], day, tasks, c.directory), report)
+            if worker_id not in lists:
+                lists[worker_id] = container(c, worker_id)
+            worker = {**by_worker[worker_id], **({"tasks": lists[worker_id]["tasks"]}
+                                                 if "tasks" in lists[worker_id] else {})}
+            keep_route(c, routes.arrange(worker, day, tasks, c.directory), lists[worker_id],
+                       report)
     report.fetched = {"teams": len(c.directory.teams), "hubs": len(c.directory.hubs),
                       "workers": len(workers), "tasks": len(tasks)}
     return _done(c, report, before)
@@ -182,6 +201,7 @@ def sync_route(c: OnfleetConnector, route: str, *, ending: bool) -> SyncReport:
     report, before = _report(c)
     worker_id, day = split_route(route)
     worker = loader.worker(c, worker_id, fresh=ending)
+    listing = container(c, worker_id)
     path = f"/workers/{loader.path_id(worker_id)}/tasks"
     listed = list(pages(c.client, path, {}))
     found = list(listed)
@@ -192,8 +212,9 @@ def sync_route(c: OnfleetConnector, route: str, *, ending: bool) -> SyncReport:
             found.append(c.client.json("GET", f"/tasks/{loader.path_id(active)}"))
     loader.for_tasks(c, found)
     # the list's order is the route's order, whatever the worker record held when cached
-    worker = {**worker, "tasks": [x["id"] for x in listed if isinstance(x.get("id"), str)]}
-    keep_route(c, routes.arrange(worker, day, found, c.directory), report)
+    order = listing.get("tasks") or [x["id"] for x in listed if isinstance(x.get("id"), str)]
+    worker = {**worker, "tasks": order}
+    keep_route(c, routes.arrange(worker, day, found, c.directory), listing, report)
     report.fetched = {"tasks": len(found)}
     return _done(c, report, before)
 
