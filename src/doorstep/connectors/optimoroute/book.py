@@ -94,6 +94,17 @@ class Book:
                 deliveries.c.id.in_(wanted)))
             return {i: d for i, d in rows}
 
+    def status_times(self, delivery_ids: Iterable[str]) -> dict[str, datetime]:
+        """When doorstep last recorded each delivery's status (the ones it knows)."""
+        wanted = sorted(set(delivery_ids))
+        found: dict[str, datetime] = {}
+        with self.rt.db.reading() as s:
+            for start in range(0, len(wanted), 500):
+                rows = s.execute(sa.select(deliveries.c.id, deliveries.c.status_at).where(
+                    deliveries.c.id.in_(wanted[start:start + 500])))
+                found.update({i: at for i, at in rows if at is not None})
+        return found
+
     def vehicles_by_plate(self, registrations: Iterable[str]) -> dict[str, str]:
         """A route's `vehicleRegistration` -> doorstep's vehicle with that plate (or id)."""
         wanted = sorted({r for r in registrations if r})

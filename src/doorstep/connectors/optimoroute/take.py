@@ -9,7 +9,7 @@ it says: an unchanged object read again is a duplicate, a changed one a new fact
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from doorstep.connectors.optimoroute import orders as o
@@ -65,8 +65,7 @@ def take_orders(acct: Account, items: list[dict[str, Any]]) -> Orders:
         if delivery is not None:
             candidates.setdefault(delivery, []).append((o.redelivery_number(data), number))
     _relink(acct, candidates, out)
-    known = acct.book.known("delivery", candidates)
-    now = acct.rt.clock.now()
+    recorded = acct.book.status_times(candidates)
     for delivery, current in out.current.items():
         if current not in out.data:
             continue  # the delivery stands for a later order than the ones read now
@@ -77,17 +76,23 @@ def take_orders(acct: Account, items: list[dict[str, Any]]) -> Orders:
             out.flags.append(Flag("order", event_key("order", current), data, str(err)))
             continue
         out.depots[delivery] = created["depot"]
-        day = date.fromisoformat(created["service_date"])
-        # A new delivery dates from before its day's plan and events, so none of them is
-        # taken for older than it; a known one's details change now.
-        at = now if delivery in known else min(
-            now, times.day_before_start(day, acct.ctx.zone(created["depot"])))
+        at = dated(acct, date.fromisoformat(created["service_date"]), created["depot"],
+                   recorded.get(delivery))
         out.facts.append(Fact("order", Translated(
             event_key("order", current, o.digest(created)), at,
             [(EventType.DELIVERY_CREATED, created)]), data))
         if notifies(data):
             out.noisy[delivery] = current
     return out
+
+
+def dated(acct: Account, day: date, depot: str, recorded: datetime | None) -> datetime:
+    """When a fact OptimoRoute gives no time for (an order, a route) took effect: no earlier
+    than the day before its service day nor than what doorstep last recorded of it, and not
+    later than now. Its day's events (dated by the drivers' phones) come after it, then, and
+    a redelivery's plan after the failed attempt it follows."""
+    floor = times.day_before_start(day, acct.ctx.zone(depot))
+    return min(acct.rt.clock.now(), max(floor, recorded or floor))
 
 
 def notifies(data: dict[str, Any]) -> bool:
@@ -155,7 +160,7 @@ def take_routes(acct: Account, day: date, answer: list[dict[str, Any]],
     drivers = {serial: str(route.get("driverExternalId") or by_serial.get(serial) or serial)
                for serial, route in routes}
     known = acct.book.known("driver", drivers.values())
-    now = acct.rt.clock.now()
+    recorded = acct.book.status_times(d for d in map(delivery, numbers) if d)
     facts: list[Fact] = []
     linking: list[tuple[str, str]] = []
     for serial, route in routes:
@@ -163,11 +168,14 @@ def take_routes(acct: Account, day: date, answer: list[dict[str, Any]],
         stop_depots = [depots[d] for s in r.order_stops(route)
                        if (d := delivery(str(s["orderNo"]))) and d in depots]
         depot = r.depot_of(acct.ctx, route, stop_depots)
+        stop_ids = [d for s in r.order_stops(route) if (d := delivery(str(s["orderNo"])))]
+        at = dated(acct, day, depot, max((recorded[d] for d in stop_ids if d in recorded),
+                                         default=None))
         driver = drivers[serial]
         if driver not in known:
             data = r.driver_upserted(route, driver, depot)
             facts.append(Fact("driver", Translated(event_key("driver", driver, o.digest(data)),
-                                                   now, [(EventType.DRIVER_UPSERTED, data)]),
+                                                   at, [(EventType.DRIVER_UPSERTED, data)]),
                               route))
             known.add(driver)
         planned = r.route_planned(acct.ctx, route, day, route_ids.get(platform_id, platform_id),
@@ -175,7 +183,7 @@ def take_routes(acct: Account, day: date, answer: list[dict[str, Any]],
                                       "vehicleRegistration") or "")), delivery)
         if planned is not None:
             facts.append(Fact("route", Translated(
-                event_key("route", platform_id, o.digest(planned)), now,
+                event_key("route", platform_id, o.digest(planned)), at,
                 [(EventType.ROUTE_PLANNED, planned)]), route))
             linking.append((planned["route_id"], platform_id))
     acct.book.link("route", linking)
