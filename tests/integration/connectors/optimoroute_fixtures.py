@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from doorstep.clock import VirtualClock
-from doorstep.config import PlatformsConfig
+from doorstep.config import PlatformConfig, PlatformsConfig
 from doorstep.connectors.optimoroute.connector import OptimoRouteConnector
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.optimoroute import FakeOptimoRoute
@@ -34,11 +34,23 @@ def fake(server: FakeOptimoRoute, clock: VirtualClock) -> FakeOptimoRoute:
 
 
 @pytest.fixture
-def rt(tmp_path: Path, db_url: str, clock: VirtualClock,
-       fake: FakeOptimoRoute) -> Iterator[Runtime]:
-    settings = make_settings(tmp_path, db_url, optimoroute_api_key=fake.api_key,
-                             optimoroute_base_url=fake.base_url)
-    settings.operator.platforms = PlatformsConfig(optimoroute=MAPPING)
+def account(fake: FakeOptimoRoute) -> tuple[str, str]:
+    """(base URL, API key) of the OptimoRoute doorstep talks to: the fake's, unless a module
+    says otherwise."""
+    return fake.base_url, fake.api_key
+
+
+@pytest.fixture
+def mapping() -> PlatformConfig:
+    return MAPPING
+
+
+@pytest.fixture
+def rt(tmp_path: Path, db_url: str, clock: VirtualClock, account: tuple[str, str],
+       mapping: PlatformConfig) -> Iterator[Runtime]:
+    settings = make_settings(tmp_path, db_url, optimoroute_api_key=account[1],
+                             optimoroute_base_url=account[0])
+    settings.operator.platforms = PlatformsConfig(optimoroute=mapping)
     runtime = Runtime.build(settings, clock=clock, immediate=True)
     runtime.sync_operator()
     yield runtime
@@ -52,7 +64,8 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def connector(rt: Runtime, sleeps: list[float]) -> Iterator[OptimoRouteConnector]:
-    c = OptimoRouteConnector(rt, MAPPING, sleep=sleeps.append)
+def connector(rt: Runtime, mapping: PlatformConfig,
+              sleeps: list[float]) -> Iterator[OptimoRouteConnector]:
+    c = OptimoRouteConnector(rt, mapping, sleep=sleeps.append)
     yield c
     c.close()

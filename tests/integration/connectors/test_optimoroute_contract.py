@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +16,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from doorstep.clock import VirtualClock
-from doorstep.config import PlatformConfig, PlatformsConfig
+from doorstep.config import PlatformConfig
 from doorstep.connectors.http import PlatformError
 from doorstep.connectors.optimoroute.connector import OptimoRouteConnector
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.serving import Served
 from doorstep.store.tables import attempts, drivers
-from tests.conftest import make_settings
 from tests.integration.connectors.optimoroute_support import delivery, one, route, route_stops
 
 KEY = "doc-example-key"
@@ -94,6 +92,7 @@ ORDER = {"success": True, "orders": [{"success": True, "id": "9f2c…e1", "data"
 
 DAY = date(2026, 3, 3)
 MAPPING = PlatformConfig(default_depot="chi-w", default_shipper="threadline")
+pytest_plugins = ["tests.integration.connectors.optimoroute_fixtures"]
 
 
 class Documented:
@@ -137,23 +136,13 @@ def documented() -> Iterator[tuple[Documented, str]]:
 
 
 @pytest.fixture
-def rt(tmp_path: Path, db_url: str, clock: VirtualClock,
-       documented: tuple[Documented, str]) -> Iterator[Runtime]:
-    settings = make_settings(tmp_path, db_url, optimoroute_api_key=KEY,
-                             optimoroute_base_url=documented[1])
-    settings.operator.platforms = PlatformsConfig(optimoroute=MAPPING)
-    runtime = Runtime.build(settings, clock=clock, immediate=True)
-    runtime.sync_operator()
-    yield runtime
-    runtime.close_connectors()
-    runtime.db.dispose()
+def account(documented: tuple[Documented, str]) -> tuple[str, str]:
+    return documented[1], KEY
 
 
 @pytest.fixture
-def connector(rt: Runtime) -> Iterator[OptimoRouteConnector]:
-    c = OptimoRouteConnector(rt, MAPPING, sleep=lambda s: None)
-    yield c
-    c.close()
+def mapping() -> PlatformConfig:
+    return MAPPING
 
 
 def test_the_documented_route_plans_the_documented_order(
