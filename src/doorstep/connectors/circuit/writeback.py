@@ -157,13 +157,18 @@ class Writer:
             raise refused(f"{route_ref} is on an optimized plan: Spoke's API cannot change its "
                           "driver; reassign it in Spoke's dispatcher (Routes, then the route's "
                           "driver) and re-distribute", "plan_not_writable")
-        drivers = [d for d in plan.get("drivers") or [] if d != route.get("driver")]
+        on_plan = _ids(plan.get("drivers"))
+        drivers = [d for d in on_plan if d != route.get("driver")]
         wanted = [*drivers, driver_ref] if driver_ref and driver_ref not in drivers else drivers
-        if plan.get("drivers") != wanted:
+        if on_plan != wanted:
             self.client.json("PATCH", path_of(plan["id"]), json={"drivers": wanted})
-        shown = self.get(plan["id"]).get("drivers")
+        shown = _ids(self.get(plan["id"]).get("drivers"))
         if shown != wanted:
             raise NotReadBack(f"{plan['id']}: drivers read back as {shown}")
         return {"route": route_ref, "plan": plan["id"], "plan_drivers": shown,
                 "applies": "at the plan's next optimization", **note}
 
+
+def _ids(drivers: Any) -> list[str]:
+    """A plan's drivers: ids in v1, whole Driver objects in v0.2b (§13)."""
+    return [str(d.get("id")) if isinstance(d, dict) else str(d) for d in drivers or []]
