@@ -254,3 +254,19 @@ def test_a_tag_optimoroute_no_longer_takes_catches_up_the_day_then_reads_from_th
     assert report.stored >= 4
     assert saved_tag(rt) not in (None, "c2VxOjk5OTk5")
     assert fake.requests_to("get_completion_details")  # the catch-up read the outcomes
+
+
+def test_the_first_read_takes_in_the_feed_from_the_synced_days_not_its_history(
+        fake: FakeOptimoRoute, rt: Runtime, connector: OptimoRouteConnector,
+        clock: VirtualClock) -> None:
+    order(fake, "OLD-1", DAY - timedelta(days=30))
+    fake.add_event("on_duty", at=clock.now() - timedelta(days=30), serial="102")
+    fake.add_event("start_service", at=clock.now() - timedelta(days=30), serial="102",
+                   order_no="OLD-1")
+    fake.add_event("on_duty", at=clock.now(), serial="103")
+
+    report = connector.poll()
+    assert report.fetched["events"] == 3
+    assert [e.type for e in stored(rt)] == ["driver.upserted", "driver.duty_changed"]
+    assert delivery(rt, "OLD-1") is None and not fake.requests_to("get_orders")
+    assert driver(rt, "103").on_duty is True

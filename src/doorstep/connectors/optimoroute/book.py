@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 SOURCE = "optimoroute"
 CURSOR = "optimoroute:events:after_tag"
+SINCE = "optimoroute:events:since"  # events before it are history from before doorstep read
 
 
 @dataclass
@@ -134,6 +135,15 @@ class Book:
         with self.rt.db.reading() as s:
             return s.scalar(sa.select(cursor_table.c.updated_at).where(
                 cursor_table.c.name == CURSOR))
+
+    def since(self) -> datetime | None:
+        with self.rt.db.reading() as s:
+            value = cursors.get(s, SINCE)
+        return datetime.fromisoformat(value) if value else None
+
+    def save_since(self, at: datetime) -> None:
+        with self.rt.db.transaction() as s:
+            cursors.put(s, SINCE, at.isoformat(), self.rt.clock.now())
 
     def save_cursor(self, tag: str) -> None:
         with self.rt.db.transaction() as s:

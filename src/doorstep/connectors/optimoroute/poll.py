@@ -5,12 +5,15 @@ two reads the page again (its events are repeats) and never skips one. While `re
 says there is more, the next page is read at once.
 
 Without a tag (the first poll, or a tag OptimoRoute no longer takes) the days are synced with
-their completion details first (§11.2.6), then the feed is read from its oldest event.
+their completion details first (§11.2.6) instead of replaying the feed: it is read from its
+oldest event to move the tag to its end, but what happened before the days synced (kept as the
+feed's `since`) is history doorstep does not take in.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, time
 from typing import Any
 
 from doorstep.connectors import jobs
@@ -18,6 +21,7 @@ from doorstep.connectors.base import SyncReport
 from doorstep.connectors.http import PlatformError
 from doorstep.connectors.optimoroute import events as ev
 from doorstep.connectors.optimoroute import routes as r
+from doorstep.connectors.optimoroute import times
 from doorstep.connectors.optimoroute.account import Account
 from doorstep.connectors.optimoroute.book import Fact, Flag
 from doorstep.connectors.optimoroute.client import PLATFORM
@@ -37,7 +41,8 @@ def poll(acct: Account) -> SyncReport:
     before = acct.client.requests_made
     tag = acct.book.cursor()
     if tag is None:
-        report.add(sync(acct, jobs.sync_days(acct.rt), catch_up=True))
+        catch_up(acct, report)
+    since = acct.book.since()
     for _ in range(MAX_PAGES):
         try:
             page = acct.client.get("get_events", after_tag=tag)
@@ -46,12 +51,12 @@ def poll(acct: Account) -> SyncReport:
                 raise
             log.warning("OptimoRoute refused the saved event tag (%s): catching up with the "
                         "days' orders and reading the feed from its oldest event", err.code)
-            report.add(sync(acct, jobs.sync_days(acct.rt), catch_up=True))
+            since = catch_up(acct, report)
             tag = None
             continue
         found = [e for e in page.get("events") or [] if isinstance(e, dict)]
         report.fetched["events"] = report.fetched.get("events", 0) + len(found)
-        take_events(acct, found, report)
+        take_events(acct, [e for e in found if not _before(e, since)], report)
         new = page.get("tag")
         if isinstance(new, str) and new and new != tag:
             acct.book.save_cursor(new)  # only after the page's events are stored
@@ -61,6 +66,21 @@ def poll(acct: Account) -> SyncReport:
             break
     report.requests = acct.client.requests_made - before
     return report
+
+
+def catch_up(acct: Account, report: SyncReport) -> datetime:
+    """The days synced with their outcomes; the feed is taken in from their start on."""
+    days = jobs.sync_days(acct.rt)
+    report.add(sync(acct, days, catch_up=True))
+    tz = acct.ctx.zone(acct.ctx.mapping.default_depot)
+    since = datetime.combine(min(days), time(0, 0), tzinfo=tz)
+    acct.book.save_since(since)
+    return since
+
+
+def _before(event: dict[str, Any], since: datetime | None) -> bool:
+    at = times.instant(event)
+    return since is not None and at is not None and at < since
 
 
 def take_events(acct: Account, found: list[dict[str, Any]], report: SyncReport) -> None:
