@@ -13,6 +13,7 @@ import logging
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from doorstep.connectors.circuit.connector import CircuitConnector
 from doorstep.connectors.received import store_or_flag
 from doorstep.runtime import Runtime
 from doorstep.web.body import read_limited
@@ -47,7 +48,7 @@ def router(rt: Runtime) -> APIRouter:
                         "missing" if not given else "wrong")  # never the body
             raise HTTPException(401, "the spoke-signature does not match")
         connector = rt.connectors().get("circuit")
-        if connector is None:
+        if not isinstance(connector, CircuitConnector):
             raise HTTPException(503, "Circuit is not configured (DOORSTEP_CIRCUIT_API_KEY)")
         try:
             payload = json.loads(body)
@@ -55,7 +56,7 @@ def router(rt: Runtime) -> APIRouter:
             await run_in_threadpool(store_or_flag, rt, "circuit", "webhook", None, body, None,
                                     "the body is not JSON")
             return Response(status_code=200)
-        await run_in_threadpool(connector.receive, payload, body)  # type: ignore[attr-defined]
+        await run_in_threadpool(connector.receive, payload, body)
         return Response(status_code=200)
 
     return api
