@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 
 from doorstep.connectors import health
 from doorstep.connectors.http import PlatformError, PlatformUnavailable
+from doorstep.connectors.onfleet.connector import OnfleetConnector
 from doorstep.connectors.received import store_or_flag
 from doorstep.runtime import Runtime
 from doorstep.web.body import read_limited
@@ -56,7 +57,7 @@ def router(rt: Runtime) -> APIRouter:
             log.warning("Onfleet webhook refused: bad or missing X-Onfleet-Signature")
             raise HTTPException(401, "the X-Onfleet-Signature does not match")
         connector = rt.connectors().get("onfleet")
-        if connector is None:
+        if not isinstance(connector, OnfleetConnector):
             log.warning("Onfleet webhook not kept: DOORSTEP_ONFLEET_API_KEY is not set")
             raise HTTPException(503, "the Onfleet connector is not configured")
         try:
@@ -66,7 +67,7 @@ def router(rt: Runtime) -> APIRouter:
                                     "the body is not JSON")
             return Response(status_code=200)
         try:
-            await run_in_threadpool(connector.receive, payload, body)  # type: ignore[attr-defined]
+            await run_in_threadpool(connector.receive, payload, body)
         except (PlatformUnavailable, PlatformError) as err:
             # Placing the payload needed Onfleet, which did not answer: it is sent again.
             await run_in_threadpool(health.record, rt, "onfleet", str(err))
