@@ -194,7 +194,7 @@ def test_a_route_moves_to_another_driver_and_vehicle_once_planning_is_done(
 
 
 def test_check_says_whether_the_key_works_and_what_to_switch_off(
-        rt: Runtime, connector: OptimoRouteConnector) -> None:
+        rt: Runtime, connector: OptimoRouteConnector, clock: VirtualClock) -> None:
     ready = connector.check("https://doorstep.example")
     assert (ready.ok, ready.webhooks, ready.missing) == (True, [], [])
     assert any("Order Tracking" in w for w in ready.warnings)
@@ -202,7 +202,9 @@ def test_check_says_whether_the_key_works_and_what_to_switch_off(
     assert connector.register_webhooks("https://doorstep.example") == []
     assert connector.register_webhooks("https://doorstep.example") == []
     connector.poll()
-    assert not any("has not been read yet" in w for w in connector.check(None).warnings)
+    assert not any("event feed" in w for w in connector.check(None).warnings)
+    clock.advance(timedelta(hours=2))  # no poller since
+    assert any("last read 120 minutes ago" in w for w in connector.check(None).warnings)
 
     loud = OptimoRouteConnector(rt, PlatformConfig(**{**MAPPING.model_dump(),
                                                       "silence_platform_messages": False}))

@@ -16,7 +16,6 @@ from doorstep.connectors.received import Translated, flag, known, store
 from doorstep.events.parse import InvalidEvent, parse_event
 from doorstep.store import cursors, platform_links, platform_writes
 from doorstep.store.platform_writes import WriteKind
-from doorstep.store.tables import cursors as cursor_table
 from doorstep.store.tables import deliveries, events, vehicles
 from doorstep.store.tables import platform_links as links
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 SOURCE = "optimoroute"
 CURSOR = "optimoroute:events:after_tag"
 SINCE = "optimoroute:events:since"  # events before it are history from before doorstep read
+READ_AT = "optimoroute:events:read_at"  # when the feed was last read to its end
 
 
 @dataclass
@@ -131,10 +131,15 @@ class Book:
         with self.rt.db.reading() as s:
             return cursors.get(s, CURSOR)
 
-    def cursor_saved_at(self) -> datetime | None:
+    def read_at(self) -> datetime | None:
         with self.rt.db.reading() as s:
-            return s.scalar(sa.select(cursor_table.c.updated_at).where(
-                cursor_table.c.name == CURSOR))
+            value = cursors.get(s, READ_AT)
+        return datetime.fromisoformat(value) if value else None
+
+    def mark_read(self) -> None:
+        now = self.rt.clock.now()
+        with self.rt.db.transaction() as s:
+            cursors.put(s, READ_AT, now.isoformat(), now)
 
     def since(self) -> datetime | None:
         with self.rt.db.reading() as s:

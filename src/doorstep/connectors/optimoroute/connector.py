@@ -76,7 +76,7 @@ class OptimoRouteConnector:
         else:
             out.append("silence_platform_messages is off: OptimoRoute (if its Order Tracking "
                        "notifications are on) and doorstep would both message recipients")
-        saved = acct.book.cursor_saved_at()
+        saved = acct.book.read_at()
         if saved is None:
             out.append("the event feed has not been read yet: the first poll catches up "
                        "today's and tomorrow's orders, then reads get_events from its oldest")

@@ -63,6 +63,7 @@ def poll(acct: Account) -> SyncReport:
             tag = new
         remaining = page.get("remainingEvents")
         if not found or not (isinstance(remaining, int) and remaining > 0):
+            acct.book.mark_read()
             break
     report.requests = acct.client.requests_made - before
     return report
