@@ -76,12 +76,21 @@ class Book:
         if not pairs:
             return
         now = self.rt.clock.now()
-        current = self.platform_ids(kind, [d for d, _ in pairs])
-        changed = [(d, p) for d, p in dict(pairs).items() if current.get(d) != p]
-        if changed:
-            with self.rt.db.transaction() as s:
-                for doorstep_id, platform_id in changed:
-                    platform_links.put(s, SOURCE, kind, doorstep_id, platform_id, now)
+        for attempt in (1, 2):
+            current = self.platform_ids(kind, [d for d, _ in pairs])
+            changed = [(d, p) for d, p in dict(pairs).items() if current.get(d) != p]
+            if not changed:
+                return
+            try:
+                with self.rt.db.transaction() as s:
+                    for doorstep_id, platform_id in changed:
+                        platform_links.put(s, SOURCE, kind, doorstep_id, platform_id, now)
+                return
+            except sa.exc.IntegrityError:
+                # A sync and a poll linked the same new object at once: the second try finds
+                # the other's row and updates it.
+                if attempt == 2:
+                    raise
 
     def known(self, kind: str, ids: Iterable[str]) -> set[str]:
         return known(self.rt, kind, list(set(ids)))
