@@ -52,7 +52,7 @@ def router(rt: Runtime) -> APIRouter:
             raise HTTPException(503, "Circuit is not configured (DOORSTEP_CIRCUIT_API_KEY)")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             await run_in_threadpool(store_or_flag, rt, "circuit", "webhook", None, body, None,
                                     "the body is not JSON")
             return Response(status_code=200)

@@ -62,7 +62,7 @@ def router(rt: Runtime) -> APIRouter:
             raise HTTPException(503, "the Onfleet connector is not configured")
         try:
             payload = json.loads(body)
-        except (ValueError, binascii.Error):
+        except (ValueError, binascii.Error, RecursionError):  # RecursionError: nested too deep
             await run_in_threadpool(store_or_flag, rt, "onfleet", "payload", None, body, None,
                                     "the body is not JSON")
             return Response(status_code=200)
