@@ -80,9 +80,11 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
                               fast_until=fast_until(days), progress=update, stop=stop)
         except _Stopped:
             pass
-        finally:
+        except BaseException:
             if played is not None:
                 played.stop()
+            raise
+        finally:
             if result is not None and not result.stopped:
                 # A finished day is kept as finished: the next start sends nothing more of it.
                 keep(clock.now() + timedelta(seconds=1))
@@ -90,6 +92,11 @@ def demo_feed(*, seed: int, deliveries: int, speed: float, scenario: Path | None
                 keep(reached[0])  # events after it are re-sent; doorstep ignores the repeats
         log.info("simulator: %s after %d events", "day complete" if result and not result.stopped
                  else "paused", result.sent if result else sink.sent)
+        if played is not None:
+            # The platform stays up while the service runs: its connector still syncs, fetches
+            # and writes back after the day's last event.
+            stop.wait()
+            played.stop()
 
     return feed
 
