@@ -32,13 +32,26 @@ def platform_id(session: Session, platform: str, kind: str, doorstep_id: str) ->
 def doorstep_ids(session: Session, platform: str, kind: str,
                  platform_ids: Iterable[str]) -> dict[str, str]:
     """platform id -> ours, for those linked."""
-    wanted = list(set(platform_ids))
+    return _lookup(session, platform, kind, links.c.platform_id, links.c.doorstep_id,
+                   platform_ids)
+
+
+def platform_ids(session: Session, platform: str, kind: str,
+                 doorstep_ids: Iterable[str]) -> dict[str, str]:
+    """our id -> the platform object linked to it now, for those linked."""
+    return _lookup(session, platform, kind, links.c.doorstep_id, links.c.platform_id,
+                   doorstep_ids)
+
+
+def _lookup(session: Session, platform: str, kind: str, by: sa.Column[str],
+            to: sa.Column[str], keys: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(keys))
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
-        rows = session.execute(sa.select(links.c.platform_id, links.c.doorstep_id).where(
+        rows = session.execute(sa.select(by, to).where(
             links.c.platform == platform, links.c.kind == kind,
-            links.c.platform_id.in_(wanted[start:start + 500])))
-        found.update({p: d for p, d in rows})
+            by.in_(wanted[start:start + 500])))
+        found.update({k: v for k, v in rows})
     return found
 
 

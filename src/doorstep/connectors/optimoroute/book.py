@@ -17,7 +17,6 @@ from doorstep.events.parse import InvalidEvent, parse_event
 from doorstep.store import cursors, platform_links, platform_writes
 from doorstep.store.platform_writes import WriteKind
 from doorstep.store.tables import deliveries, events, vehicles
-from doorstep.store.tables import platform_links as links
 
 if TYPE_CHECKING:
     from doorstep.runtime import Runtime
@@ -56,15 +55,8 @@ class Book:
 
     def platform_ids(self, kind: str, doorstep_ids: Iterable[str]) -> dict[str, str]:
         """doorstep id -> the platform object linked to it now."""
-        wanted = sorted(set(doorstep_ids))
-        found: dict[str, str] = {}
         with self.rt.db.reading() as s:
-            for start in range(0, len(wanted), 500):
-                rows = s.execute(sa.select(links.c.doorstep_id, links.c.platform_id).where(
-                    links.c.platform == SOURCE, links.c.kind == kind,
-                    links.c.doorstep_id.in_(wanted[start:start + 500])))
-                found.update({d: p for d, p in rows})
-        return found
+            return platform_links.platform_ids(s, SOURCE, kind, doorstep_ids)
 
     def doorstep_ids(self, kind: str, platform_ids: Iterable[str]) -> dict[str, str]:
         """platform id -> ours, for those linked."""
