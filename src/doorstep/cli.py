@@ -187,6 +187,7 @@ from doorstep.connectors.cli import connectors  # noqa: E402
 from doorstep.messaging.cli import outbox  # noqa: E402
 from doorstep.messaging.mail_cli import mail  # noqa: E402
 from doorstep.messaging.replies.cli import replies  # noqa: E402
+from doorstep.windows.cli import windows  # noqa: E402
 
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
@@ -194,6 +195,7 @@ app.add_typer(replies, name="replies")
 app.add_typer(outbox, name="outbox")
 app.add_typer(mail, name="mail")
 app.add_typer(connectors, name="connectors")
+app.add_typer(windows, name="windows")
 app.add_typer(bench, name="bench")
 
 

@@ -135,6 +135,30 @@ def replies(
         err.print(Text("bench replies: an opt-out was missed or invented (above)", style="red"))
         raise typer.Exit(1)
 
+@bench.command()
+def windows(
+    history: Annotated[Path | None, typer.Option(
+        help="Stop-history CSV. Default: a simulated history.")] = None,
+    days: Annotated[int, typer.Option(min=2, max=366, help="Simulated days.")] = 7,
+    deliveries: Annotated[int, typer.Option(min=1, help="Simulated deliveries per day.")] = 1000,
+    seed: Annotated[int, typer.Option(help="The simulated days' seed.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Arrival windows replayed stop by stop: hit rate, width and updates, beside planned ± 30 min."""
+    from doorstep.bench import windows as bench_windows
+    from doorstep.windows.history import HistoryError
+
+    try:
+        result = bench_windows.run(history, days, deliveries, seed)
+    except (HistoryError, ValueError) as e:
+        Console(stderr=True).print(Text("bench windows failed: ", style="red") + Text(str(e)))
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(bench_windows.as_json(result), indent=2))
+    else:
+        bench_windows.render(result, Console())
+
+
 if __name__ == "__main__":
     bench()
 
