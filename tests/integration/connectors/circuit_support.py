@@ -10,12 +10,13 @@ from datetime import date
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from doorstep.config import PlatformConfig
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.circuit import FakeCircuit
-from doorstep.store.tables import deliveries, events, routes
+from tests.integration.connectors import rows
+from tests.integration.connectors.rows import delivery as delivery  # re-exported for the tests
+from tests.integration.connectors.rows import route as route
 
 KEY = "circuit-test-key-0123456789"
 SECRET = "s3cretS3cretS3cretS3cretS3cret12"  # §10: 32 characters
@@ -69,18 +70,6 @@ def distributed(fake: FakeCircuit, stops: int = 3, **extra: Any) -> dict[str, An
 
 
 def event_rows(rt: Runtime, **where: Any) -> list[Any]:
-    with rt.db.reading() as s:
-        q = sa.select(events).where(events.c.source == "circuit").order_by(events.c.id)
-        for key, value in where.items():
-            q = q.where(getattr(events.c, key) == value)
-        return list(s.execute(q).all())
+    return rows.event_rows(rt, "circuit", **where)
 
 
-def delivery(rt: Runtime, delivery_id: str) -> Any:
-    with rt.db.reading() as s:
-        return s.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
-
-
-def route(rt: Runtime, route_id: str) -> Any:
-    with rt.db.reading() as s:
-        return s.execute(sa.select(routes).where(routes.c.id == route_id)).first()

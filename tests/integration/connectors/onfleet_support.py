@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from doorstep.clock import VirtualClock
 from doorstep.config import PlatformConfig, PlatformsConfig
@@ -21,9 +20,12 @@ from doorstep.connectors.onfleet.connector import OnfleetConnector
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.onfleet import FakeOnfleet, onfleet_signature
 from doorstep.sim.fakes.serving import Served
-from doorstep.store.tables import deliveries, events, platform_writes, routes
 from doorstep.web.app import create_app
 from tests.conftest import make_settings
+from tests.integration.connectors import rows
+from tests.integration.connectors.rows import delivery as delivery  # re-exported for the tests
+from tests.integration.connectors.rows import route as route
+from tests.integration.connectors.rows import writes as writes
 
 DAY = date(2026, 11, 24)  # the runtime clock's day (06:00 in New York)
 NINE = int(datetime(2026, 11, 24, 14, 0, tzinfo=UTC).timestamp() * 1000)  # 09:00 New York
@@ -129,27 +131,10 @@ def add_task(fake: FakeOnfleet, team: str, n: int, **fields: Any) -> str:
 
 
 def event_rows(rt: Runtime, **where: Any) -> list[Any]:
-    with rt.db.reading() as s:
-        q = sa.select(events).where(events.c.source == "onfleet").order_by(events.c.id)
-        for key, value in where.items():
-            q = q.where(getattr(events.c, key) == value)
-        return list(s.execute(q).all())
+    return rows.event_rows(rt, "onfleet", **where)
 
 
 def types(rt: Runtime) -> list[str]:
     return [r.type for r in event_rows(rt)]
 
 
-def delivery(rt: Runtime, delivery_id: str) -> Any:
-    with rt.db.reading() as s:
-        return s.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).first()
-
-
-def route(rt: Runtime, route_id: str) -> Any:
-    with rt.db.reading() as s:
-        return s.execute(sa.select(routes).where(routes.c.id == route_id)).first()
-
-
-def writes(rt: Runtime) -> list[Any]:
-    with rt.db.reading() as s:
-        return list(s.execute(sa.select(platform_writes).order_by(platform_writes.c.id)).all())

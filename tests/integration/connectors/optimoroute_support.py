@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from doorstep.config import PlatformConfig
 from doorstep.runtime import Runtime
 from doorstep.sim.fakes.optimoroute import FakeOptimoRoute
-from doorstep.store.tables import deliveries, drivers, events, routes, stops
+from doorstep.store.tables import stops
+from tests.integration.connectors import rows
+from tests.integration.connectors.rows import delivery as delivery  # re-exported for the tests
+from tests.integration.connectors.rows import driver as driver
+from tests.integration.connectors.rows import one as one
+from tests.integration.connectors.rows import route as route
 
 DAY = date(2026, 11, 24)  # the runtime clock's day (06:00 in New York)
 MAPPING = PlatformConfig(
@@ -31,23 +36,6 @@ def order(fake: FakeOptimoRoute, number: str, day: date = DAY, **fields: Any) ->
                           **{**defaults, **fields})
 
 
-def one(rt: Runtime, table: sa.Table, key: str) -> Any:
-    with rt.db.reading() as s:
-        return s.execute(sa.select(table).where(table.c.id == key)).one_or_none()
-
-
-def delivery(rt: Runtime, delivery_id: str) -> Any:
-    return one(rt, deliveries, delivery_id)
-
-
-def driver(rt: Runtime, driver_id: str) -> Any:
-    return one(rt, drivers, driver_id)
-
-
-def route(rt: Runtime, route_id: str) -> Any:
-    return one(rt, routes, route_id)
-
-
 def route_stops(rt: Runtime, route_id: str) -> list[str]:
     with rt.db.reading() as s:
         return list(s.scalars(sa.select(stops.c.delivery_id).where(stops.c.route_id == route_id)
@@ -55,6 +43,4 @@ def route_stops(rt: Runtime, route_id: str) -> list[str]:
 
 
 def stored(rt: Runtime, *, source: str = "optimoroute") -> list[Any]:
-    with rt.db.reading() as s:
-        return list(s.execute(sa.select(events).where(events.c.source == source)
-                              .order_by(events.c.id)).all())
+    return rows.event_rows(rt, source)
