@@ -61,11 +61,14 @@ def run(rows: Sequence[StopRow], *, target: float = 0.90, max_width: float = 120
     model = fit(routes_from(fit_rows), target=target, max_width=max_width)
     test = routes_from(test_rows)
     ours = [o for route in test for o in play_route(route, model, policy)]
+    no_away = Policy(policy.hysteresis, policy.max_updates, None)
+    updates_only = [o for route in test for o in play_route(route, model, no_away)]
     naive = [o for route in test for o in play_route(route, fixed_window(baseline_half_width),
                                                      policy, live=False)]
     return {
         "model": summarize(ours),
         "baseline": summarize(naive),
+        "model_without_stops_away": summarize(updates_only),
         "fit_dates": fit_dates, "replay_dates": test_dates,
         "fit_stops": len(fit_rows), "replay_stops": len(test_rows),
         "policy": {"target": target, "max_width_min": max_width,
