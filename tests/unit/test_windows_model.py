@@ -138,3 +138,15 @@ def test_the_model_round_trips_through_json() -> None:
     again = WindowModel.from_json(model.as_json())
     assert again.bands.keys() == model.bands.keys()
     assert again.band(LIVE, 4).lo == pytest.approx(model.band(LIVE, 4).lo, abs=1e-3)
+
+
+def test_a_route_that_starts_later_than_usual_is_expected_that_much_later() -> None:
+    usual = [_route(0.0, 30, start=5.0) for _ in range(40)]  # 5 min before the first stop
+    model = fit(usual)
+    assert model.start_offset == pytest.approx(-5.0)
+    late = _route(0.0, 5, start=25.0)  # starts 20 minutes later than usual
+    [state, *_] = route_states(late, model.start_offset)
+    assert state.phase == START and state.lateness == pytest.approx(20.0)
+    assert model.point(late.stops[2], state, 3) == pytest.approx(late.stops[2].planned + 20)
+    assert WindowModel.from_json(model.as_json()).start_offset == pytest.approx(-5.0)
+    assert fit(usual, use_start=False).start_offset is None

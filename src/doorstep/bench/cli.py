@@ -142,15 +142,18 @@ def windows(
     days: Annotated[int, typer.Option(min=2, max=366, help="Simulated days.")] = 7,
     deliveries: Annotated[int, typer.Option(min=1, help="Simulated deliveries per day.")] = 1000,
     seed: Annotated[int, typer.Option(help="The simulated days' seed.")] = 7,
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario file for the simulated history (default: the default scenario).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Arrival windows replayed stop by stop: hit rate, width and updates, beside planned ± 30 min."""
     from doorstep.bench import windows as bench_windows
+    from doorstep.config import ConfigError
     from doorstep.windows.history import HistoryError
 
     try:
-        result = bench_windows.run(history, days, deliveries, seed)
-    except (HistoryError, ValueError) as e:
+        result = bench_windows.run(history, days, deliveries, seed, scenario)
+    except (HistoryError, ConfigError, ValueError) as e:
         Console(stderr=True).print(Text("bench windows failed: ", style="red") + Text(str(e)))
         raise typer.Exit(2) from None
     if as_json:

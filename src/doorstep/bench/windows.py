@@ -16,13 +16,15 @@ KEYS = ("first_hit_rate", "first_median_width_min", "hit_rate", "median_width_mi
         "updates_per_delivery")
 
 
-def run(history: Path | None, days: int, deliveries: int, seed: int) -> dict[str, Any]:
+def run(history: Path | None, days: int, deliveries: int, seed: int,
+        scenario: Path | None = None) -> dict[str, Any]:
     if history is not None:
         rows = read_history(history)
         source = str(history)
     else:
-        rows = simulated_history(days, deliveries, seed)
-        source = f"simulated: {days} days × {deliveries} deliveries, seed {seed}"
+        rows = simulated_history(days, deliveries, seed, scenario_file=scenario)
+        source = (f"simulated ({scenario.name if scenario else 'default scenario'}): {days} "
+                  f"days × {deliveries} deliveries, seed {seed}")
     result = replay(rows)
     result["source"] = source
     return result

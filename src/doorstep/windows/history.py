@@ -136,14 +136,15 @@ def write_history(path: Path, rows: Iterable[StopRow]) -> None:
 
 def simulated_history(days: int, deliveries: int, seed: int = 7, *,
                       first_day: date = date(2026, 10, 5),
-                      operator_file: Path | None = None) -> list[StopRow]:
+                      operator_file: Path | None = None,
+                      scenario_file: Path | None = None) -> list[StopRow]:
     """Plan against actual arrivals of every reached stop over `days` consecutive simulated
     days (each day its own draw: the seed and the date key the simulator's randomness)."""
     from doorstep.config import load_operator
     from doorstep.sim import generate_day, load_scenario
 
     operator = load_operator(operator_file or _default_operator())
-    scenario = load_scenario(None)
+    scenario = load_scenario(scenario_file)
     rows: list[StopRow] = []
     for i in range(days):
         day = generate_day(operator, scenario, first_day + timedelta(days=i), seed, deliveries)

@@ -1,7 +1,8 @@
 """The arrival-window model: pure data in, windows out (no I/O, no database).
 
 An arrival is estimated as its planned time plus the lateness the route has shown so far (the
-last completed stop's actual − planned; zero before the first stop), and the window around that
+last completed stop's actual − planned; at the start, how much later than usual the route
+started, measured against its first planned arrival), and the window around that
 estimate comes from the empirical error of exactly that estimate in the operator's history,
 bucketed by how many stops ahead the arrival is (at route start: the stop's position), and by
 depot where the depot has enough history. Each bucket keeps the shortest interval of its errors
@@ -68,9 +69,15 @@ class State:
     pending: tuple[Pending, ...]
 
 
-def route_states(route: Route) -> Iterator[State]:
+def start_gap(route: Route) -> float:
+    """Minutes from the route's start to its first planned arrival (negative: the usual)."""
+    return route.started - min(s.planned for s in route.stops)
+
+
+def route_states(route: Route, start_offset: float | None = None) -> Iterator[State]:
     """The route's states in time order; stops are taken as served in their actual order,
-    which need not be the plan's."""
+    which need not be the plan's. With `start_offset` (the usual `start_gap` of a route), the
+    lateness at the start is how much later than usual the route started; else 0."""
     order = sorted(range(len(route.stops)), key=lambda i: (route.stops[i].actual, i))
     by_plan = sorted(range(len(route.stops)), key=lambda i: (route.stops[i].planned,
                                                              route.stops[i].seq))
@@ -84,7 +91,8 @@ def route_states(route: Route) -> Iterator[State]:
                 out.append(Pending(i, gap))
         return tuple(out)
 
-    yield State(route.started, START, 0.0, None, pending())
+    late = 0.0 if start_offset is None or not route.stops else start_gap(route) - start_offset
+    yield State(route.started, START, late, None, pending())
     for i in order:
         done[i] = True
         s = route.stops[i]
@@ -176,6 +184,7 @@ class WindowModel:
     max_width: float  # minutes, the whole window
     bands: dict[str, Band]  # "phase|bucket" and "phase|*"
     depot_bands: dict[str, dict[str, Band]] = field(default_factory=dict)
+    start_offset: float | None = None  # the usual minutes from route start to first stop
 
     def band(self, phase: str, gap: int, depot: str | None = None) -> Band:
         key = f"{phase}|{gap_bucket(gap)}"
@@ -198,7 +207,8 @@ class WindowModel:
         return {"version": MODEL_VERSION, "target": self.target, "max_width_min": self.max_width,
                 "bands": {k: b.as_json() for k, b in self.bands.items()},
                 "depot_bands": {d: {k: b.as_json() for k, b in bs.items()}
-                                for d, bs in self.depot_bands.items()}}
+                                for d, bs in self.depot_bands.items()},
+                "start_offset_min": self.start_offset}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> WindowModel:
@@ -207,14 +217,17 @@ class WindowModel:
         return cls(float(raw["target"]), float(raw["max_width_min"]),
                    {k: Band.from_json(v) for k, v in raw["bands"].items()},
                    {d: {k: Band.from_json(v) for k, v in bs.items()}
-                    for d, bs in raw.get("depot_bands", {}).items()})
+                    for d, bs in raw.get("depot_bands", {}).items()},
+                   None if raw.get("start_offset_min") is None
+                   else float(raw["start_offset_min"]))
 
 
-def errors_of(routes: Sequence[Route]) -> dict[tuple[str, str, str], list[float]]:
+def errors_of(routes: Sequence[Route], start_offset: float | None = None
+              ) -> dict[tuple[str, str, str], list[float]]:
     """(depot, phase, bucket) → errors of the estimate, over every state of every route."""
     out: dict[tuple[str, str, str], list[float]] = {}
     for route in routes:
-        for state in route_states(route):
+        for state in route_states(route, start_offset):
             for p in state.pending:
                 s = route.stops[p.index]
                 key = (route.depot, state.phase, gap_bucket(p.gap))
@@ -223,11 +236,14 @@ def errors_of(routes: Sequence[Route]) -> dict[tuple[str, str, str], list[float]
 
 
 def fit(routes: Sequence[Route], target: float = 0.90, max_width: float = 120.0,
-        by_depot: bool = True) -> WindowModel:
-    """Learn the bands from routes already played."""
+        by_depot: bool = True, use_start: bool = True) -> WindowModel:
+    """Learn the bands from routes already played. With `use_start`, a route that starts later
+    than usual is expected that much later at every stop (the rest is the bands' error)."""
+    routes = [r for r in routes if r.stops]
     if not routes:
         raise ValueError("no routes to learn from")
-    errors = errors_of(routes)
+    offset = quantile(sorted(start_gap(r) for r in routes), 0.5) if use_start else None
+    errors = errors_of(routes, offset)
     pooled: dict[str, list[float]] = {}
     for (_, phase, bucket), errs in errors.items():
         pooled.setdefault(f"{phase}|{bucket}", []).extend(errs)
@@ -240,7 +256,7 @@ def fit(routes: Sequence[Route], target: float = 0.90, max_width: float = 120.0,
             if len(errs) >= MIN_DEPOT_BUCKET:
                 depot_bands.setdefault(depot, {})[f"{phase}|{bucket}"] = band_for(
                     errs, target, max_width)
-    return WindowModel(target, max_width, bands, depot_bands)
+    return WindowModel(target, max_width, bands, depot_bands, offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +291,7 @@ def play_route(route: Route, window_of: Any, policy: Policy, live: bool = True) 
     held: dict[int, Held] = {}
     outcomes: dict[int, Outcome] = {}
     model = window_of if isinstance(window_of, WindowModel) else None
-    for state in route_states(route):
+    for state in route_states(route, model.start_offset if model else None):
         if state.completed is not None:
             h = held[state.completed]
             outcomes[state.completed] = Outcome(route.stops[state.completed].actual, h.first,
