@@ -150,3 +150,15 @@ def test_a_route_that_starts_later_than_usual_is_expected_that_much_later() -> N
     assert model.point(late.stops[2], state, 3) == pytest.approx(late.stops[2].planned + 20)
     assert WindowModel.from_json(model.as_json()).start_offset == pytest.approx(-5.0)
     assert fit(usual, use_start=False).start_offset is None
+
+
+def test_a_long_history_learns_from_every_kth_live_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    import doorstep.windows.model as windows_model
+
+    routes = [_route(1.0, 40) for _ in range(10)]
+    full = fit(routes)
+    monkeypatch.setattr(windows_model, "MAX_ERRORS", 2000)
+    thinned = fit(routes)
+    assert thinned.band(LIVE, 1).n < full.band(LIVE, 1).n / 2
+    assert thinned.band(START, 1).n == full.band(START, 1).n  # the first window keeps every route
+    assert thinned.band(LIVE, 1).median == pytest.approx(full.band(LIVE, 1).median)

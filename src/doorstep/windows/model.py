@@ -24,6 +24,7 @@ GAP_EDGES = (1, 2, 3, 5, 10, 20, 40, 80)
 MIN_BUCKET = 30  # fewer errors than this: use the phase's pooled errors
 MIN_DEPOT_BUCKET = 300  # a depot gets its own bucket with at least this many errors
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+MAX_ERRORS = 2_000_000  # a longer history learns from every k-th live state, to stay in memory
 MODEL_VERSION = 1
 ROUND_TO = 5.0  # minutes: a window sent to a person starts and ends on a multiple of this
 MIN_WIDTH = 10.0  # minutes: no window narrower than this is sent
@@ -222,12 +223,15 @@ class WindowModel:
                    else float(raw["start_offset_min"]))
 
 
-def errors_of(routes: Sequence[Route], start_offset: float | None = None
-              ) -> dict[tuple[str, str, str], list[float]]:
-    """(depot, phase, bucket) → errors of the estimate, over every state of every route."""
+def errors_of(routes: Sequence[Route], start_offset: float | None = None,
+              live_every: int = 1) -> dict[tuple[str, str, str], list[float]]:
+    """(depot, phase, bucket) → errors of the estimate, over every state of every route (of
+    the live states, every `live_every`-th of each route)."""
     out: dict[tuple[str, str, str], list[float]] = {}
     for route in routes:
-        for state in route_states(route, start_offset):
+        for k, state in enumerate(route_states(route, start_offset)):
+            if k % live_every:
+                continue
             for p in state.pending:
                 s = route.stops[p.index]
                 key = (route.depot, state.phase, gap_bucket(p.gap))
@@ -243,7 +247,8 @@ def fit(routes: Sequence[Route], target: float = 0.90, max_width: float = 120.0,
     if not routes:
         raise ValueError("no routes to learn from")
     offset = quantile(sorted(start_gap(r) for r in routes), 0.5) if use_start else None
-    errors = errors_of(routes, offset)
+    pairs = sum(len(r.stops) * (len(r.stops) + 3) // 2 for r in routes)
+    errors = errors_of(routes, offset, max(1, math.ceil(pairs / MAX_ERRORS)))
     pooled: dict[str, list[float]] = {}
     for (_, phase, bucket), errs in errors.items():
         pooled.setdefault(f"{phase}|{bucket}", []).extend(errs)
