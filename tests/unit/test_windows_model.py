@@ -11,7 +11,6 @@ from doorstep.windows.model import (
     LIVE,
     START,
     Band,
-    Policy,
     Route,
     State,
     Stop,
@@ -19,11 +18,10 @@ from doorstep.windows.model import (
     band_for,
     fit,
     gap_bucket,
-    play_route,
     rounded,
     route_states,
-    summarize,
 )
+from doorstep.windows.policy import Policy, play_route, summarize
 
 
 def test_the_window_holds_the_target_share_of_errors_it_was_fitted_on_and_of_fresh_ones() -> None:

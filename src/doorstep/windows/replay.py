@@ -7,15 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from doorstep.windows.history import StopRow
-from doorstep.windows.model import (
-    Policy,
-    Route,
-    Stop,
-    fit,
-    fixed_window,
-    play_route,
-    summarize,
-)
+from doorstep.windows.model import Route, Stop, fit
+from doorstep.windows.policy import Policy, fixed_window, play_route, summarize
 
 BASELINE_HALF_WIDTH = 30.0  # minutes: planned time ± 30 min, as Routific does
 
