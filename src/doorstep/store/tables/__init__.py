@@ -14,6 +14,7 @@ from doorstep.store.tables.messaging import (
 )
 from doorstep.store.tables.places import depots, markets, recipients, shippers
 from doorstep.store.tables.platforms import platform_links, platform_writes
+from doorstep.store.tables.tracking import ratings, tracking_tokens
 from doorstep.store.tables.work import (
     attempts,
     cursors,
@@ -30,7 +31,7 @@ __all__ = [
     "ID", "api_tokens", "attempts", "consent_changes", "conversations", "cursors", "deliveries",
     "depots", "dispositions", "drivers", "events", "exceptions", "gaps", "login_failures",
     "markets", "message_attempts", "messages", "metadata", "offers", "platform_links",
-    "platform_writes", "recipients", "reports",
-    "routes", "send_rates", "sessions", "shifts", "shippers", "stops", "templates", "users",
+    "platform_writes", "ratings", "recipients", "reports",
+    "routes", "send_rates", "sessions", "shifts", "shippers", "stops", "templates", "tracking_tokens", "users",
     "vehicles",
 ]
