@@ -26,7 +26,16 @@ from doorstep.web import (
     webhooks_twilio,
 )
 from doorstep.web.api import create_api
-from doorstep.web.pages import detail, inbox, kept, login, messages, template_editor, today
+from doorstep.web.pages import (
+    detail,
+    inbox,
+    kept,
+    login,
+    messages,
+    template_editor,
+    today,
+    tracking,
+)
 from doorstep.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -126,6 +135,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
     app.include_router(inbox.router(rt))
     app.include_router(kept.router(rt))
     app.include_router(template_editor.router(rt))
+    app.include_router(tracking.router(rt))
     app.mount("/api/v1", create_api(rt))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

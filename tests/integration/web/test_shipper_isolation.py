@@ -26,7 +26,8 @@ THEIRS = ["D-B1", "D-B2", "D-B3", OTHER_SHIPPER, "Bea Other", "Bo Other", "Bi Ot
           "Other Ave", "R-B", "2125557001", "2125557002", "2125557003"]
 # Routes that show no operator data at all, to anyone ("/" only leads to /today).
 PUBLIC = {"/", "/login", "/healthz", "/readyz", "/webhooks/openapi.json", "/api/v1/openapi.json",
-          "/webhooks/onfleet"}  # Onfleet's check handshake: echoes the string it is given
+          "/webhooks/onfleet",  # Onfleet's check handshake: echoes the string it is given
+          "/t/{token}"}  # the recipient's tracking page: only the token's own delivery
 # Routes that change something; each is tested on its own (signatures, CSRF).
 WRITES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/webhooks/generic"),
           ("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/sms"),
@@ -36,7 +37,9 @@ WRITES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/webhooks/generic")
           ("POST", "/inbox/{message_id}/answer"), ("POST", "/inbox/{message_id}/set-aside"),
           # test_template_editor: another shipper's scope or delivery is 404, nothing stored
           ("POST", "/templates/{name}"), ("POST", "/templates/{name}/preview"),
-          ("POST", "/templates/{name}/revert")}
+          ("POST", "/templates/{name}/revert"),
+          # test_tracking_page: bound to the token's own delivery, bad input changes nothing
+          ("POST", "/t/{token}/instructions"), ("POST", "/t/{token}/rating")}
 # Routes whose path names a thing of every shipper's and whose query says whose.
 THEIRS_BY_QUERY = {"/templates/{name}": {"scope": OTHER_SHIPPER}}
 # The operator's own staff and fleet: a shipper is refused them outright.
