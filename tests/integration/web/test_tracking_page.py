@@ -109,6 +109,8 @@ def test_one_rating_per_delivery_a_later_tap_replaces_it(day: Site) -> None:
     with day.rt.db.reading() as s:
         assert [tuple(r) for r in s.execute(sa.select(ratings.c.delivery_id, ratings.c.rating))
                 ] == [("D-A1", 5)]
+    not_yet = issue(day, "D-A3")  # still on its way: nothing to rate
+    assert c.post(f"/t/{not_yet}/rating", data={"rating": "5"}).status_code == 409
     page = c.get(f"/t/{token}")
     assert 'aria-pressed="true"' in page.text and "data-pod" in page.text
     assert "https://pod.example/p.jpg" in page.text

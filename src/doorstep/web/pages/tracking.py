@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from doorstep.domain import DeliveryStatus
 from doorstep.read import tracking as view
 from doorstep.runtime import Runtime
 from doorstep.store import platform_writes, tracking
@@ -91,6 +92,8 @@ def router(rt: Runtime) -> APIRouter:
         value = int(raw) if isinstance(raw, str) and raw.isdigit() else 0
         if not 1 <= value <= 5:
             return _refused(request, t, token, 422, "A rating is from 1 to 5.")
+        if t.status != DeliveryStatus.DELIVERED:  # a rating is of a delivery that happened
+            return _refused(request, t, token, 409, "You can rate it once it is delivered.")
 
         def save() -> None:
             with rt.db.transaction() as s:
