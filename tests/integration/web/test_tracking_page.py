@@ -125,3 +125,16 @@ def test_a_token_is_long_random_and_only_its_hash_is_stored(day: Site) -> None:
                                                          tracking_tokens.c.delivery_id))]
     assert (tracking.hash_token(token), "D-A3") in stored
     assert all(token not in h for h, _ in stored)
+
+
+def test_stops_away_counts_the_unfinished_stops_before_it_on_a_route_under_way(
+        site: Site) -> None:
+    events = two_shippers_day(site.clock)
+    site.feed(events[:10])  # R-A planned (D-A1, D-B1, D-A2, D-A3), not started
+    token = issue(site, "D-A3")
+    c = site.client()
+    assert "data-stops-away" not in c.get(f"/t/{token}").text
+    site.feed(events[10:12])  # both routes start
+    assert "The driver is 3 stops away." in c.get(f"/t/{token}").text
+    site.feed(events[12:14])  # D-A1 delivered, D-B1 failed
+    assert "The driver is 1 stop away." in c.get(f"/t/{token}").text
