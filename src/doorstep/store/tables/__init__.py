@@ -12,6 +12,7 @@ from doorstep.store.tables.messaging import (
     send_rates,
     templates,
 )
+from doorstep.store.tables.notices import held_windows, notice_marks
 from doorstep.store.tables.places import depots, markets, recipients, shippers
 from doorstep.store.tables.platforms import platform_links, platform_writes
 from doorstep.store.tables.tracking import ratings, tracking_tokens
@@ -29,8 +30,8 @@ from doorstep.store.tables.work import (
 
 __all__ = [
     "ID", "api_tokens", "attempts", "consent_changes", "conversations", "cursors", "deliveries",
-    "depots", "dispositions", "drivers", "events", "exceptions", "gaps", "login_failures",
-    "markets", "message_attempts", "messages", "metadata", "offers", "platform_links",
+    "depots", "dispositions", "drivers", "events", "exceptions", "gaps", "held_windows", "login_failures",
+    "markets", "message_attempts", "messages", "metadata", "notice_marks", "offers", "platform_links",
     "platform_writes", "ratings", "recipients", "reports",
     "routes", "send_rates", "sessions", "shifts", "shippers", "stops", "templates", "tracking_tokens", "users",
     "vehicles",
