@@ -21,6 +21,7 @@ from doorstep.messaging import consent, conversations
 from doorstep.messaging.replies import classify
 from doorstep.messaging.replies.lang import guess
 from doorstep.messaging.replies.text import normalize
+from doorstep.messaging.replies.wismo import asks_where
 from doorstep.store.sql import insert_for, inserted
 from doorstep.store.tables import (
     deliveries,
@@ -96,6 +97,17 @@ def _people(s: Session, msg: Incoming) -> tuple[str | None, str | None]:
     return recipient, driver
 
 
+def _latest_market(s: Session, recipient: str | None) -> str | None:
+    """The market of the sender's latest delivery (by service date, then status time)."""
+    if recipient is None:
+        return None
+    return s.scalar(sa.select(deliveries.c.market_id)
+                    .where(deliveries.c.recipient_id == recipient)
+                    .order_by(deliveries.c.service_date.desc(),
+                              deliveries.c.status_at.desc().nulls_last(), deliveries.c.id.desc())
+                    .limit(1))
+
+
 def _timezone(s: Session, q: conversations.Question | None) -> str | None:
     if q is None or q.subject_type != "delivery":
         return None
@@ -125,11 +137,13 @@ def receive(s: Session, msg: Incoming, now: datetime, contact: Contact) -> Handl
         status_at=now, dedup_key=f"inbound:{msg.source}:{msg.provider_id}"[:256],
         to_addr=msg.to, from_addr=msg.from_, body=msg.body, language=lang,
         provider_id=msg.provider_id[:320], shipper_id=shipper, recipient_id=recipient,
-        driver_id=driver, conversation_id=question.id if question else None,
+        market_id=_latest_market(s, recipient), driver_id=driver,
+        conversation_id=question.id if question else None,
         subject_type=question.subject_type if question else None,
         subject_id=question.subject_id if question else None,
         context={"intent": reply.intent, "slots": dict(reply.slots),
-                 "confidence": reply.confidence, "service": msg.service},
+                 "confidence": reply.confidence, "service": msg.service,
+                 "wismo": asks_where(msg.body)},
     ).on_conflict_do_nothing(index_elements=["dedup_key"]), messages.c.id)
     if not stored:
         return Handled(duplicate=True, intent=reply.intent, reply=None)

@@ -17,6 +17,7 @@ from doorstep.store.tables import (
     dispositions,
     drivers,
     events,
+    held_windows,
     markets,
     messages,
     recipients,
@@ -42,6 +43,7 @@ class DeliveryDetail:
     market: Any
     recipient: Any
     timeline: list[TimelineEntry]
+    held: list[Any]  # the arrival window the recipient holds, one per route it was on
 
 
 def visible_delivery(s: Session, delivery_id: str, who: Principal) -> Any | None:
@@ -87,13 +89,22 @@ def delivery_detail(s: Session, delivery_id: str, who: Principal) -> DeliveryDet
         entries.append(TimelineEntry(m.created_at, "message",
                                      f"{_text(m.direction)} {_text(m.channel)}: {m.purpose}",
                                      status + (f" · “{m.body}”" if m.body else "")))
+    held = list(s.execute(sa.select(held_windows)
+                          .where(held_windows.c.delivery_id == delivery_id)
+                          .order_by(held_windows.c.sent_at, held_windows.c.route_id)))
+    for h in held:
+        entries.append(TimelineEntry(h.sent_at, "window", "arrival window sent",
+                                     f"route {h.route_id}"))
+        if h.updates:
+            entries.append(TimelineEntry(h.changed_at, "window", "arrival window changed",
+                                         f"route {h.route_id} · {h.updates} updates in all"))
     entries.sort(key=lambda e: (e.at, e.kind))
     shipper_name = s.scalar(sa.select(shippers.c.name).where(shippers.c.id == row.shipper_id))
     market = s.execute(sa.select(markets).where(markets.c.id == row.market_id)).one()
     recipient = s.execute(sa.select(recipients.c.name, recipients.c.phone, recipients.c.email,
                                     recipients.c.language)
                           .where(recipients.c.id == row.recipient_id)).first()
-    return DeliveryDetail(row, shipper_name or row.shipper_id, market, recipient, entries)
+    return DeliveryDetail(row, shipper_name or row.shipper_id, market, recipient, entries, held)
 
 
 @dataclass

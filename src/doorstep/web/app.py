@@ -32,6 +32,7 @@ from doorstep.web.pages import (
     kept,
     login,
     messages,
+    notify,
     template_editor,
     today,
     tracking,
@@ -134,6 +135,7 @@ def create_app(rt: Runtime, *, on_start: Callable[[], None] | None = None,
     app.include_router(messages.router(rt))
     app.include_router(inbox.router(rt))
     app.include_router(kept.router(rt))
+    app.include_router(notify.router(rt))
     app.include_router(template_editor.router(rt))
     app.include_router(tracking.router(rt))
     app.mount("/api/v1", create_api(rt))
