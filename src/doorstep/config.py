@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from doorstep.domain import Depot, Market, Shipper
+from doorstep.workflows.notify_policy import NotifyPolicy
 
 
 class ConfigError(Exception):
@@ -97,6 +98,7 @@ class ShipperConfig(_Section):
     senders: SendersConfig = SendersConfig()
     time_sensitive: bool = False
     languages: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]] = ["en"]
+    notify: NotifyPolicy = NotifyPolicy()
 
 
 class QuietHours(_Section):

@@ -23,6 +23,7 @@ from doorstep.messaging.inbound import Contact
 from doorstep.messaging.rate import Limiter, build_limiter
 from doorstep.store import reference
 from doorstep.store.db import Database
+from doorstep.windows import saved as saved_windows
 from doorstep.workflows.exceptions import ExceptionPolicy
 from doorstep.workflows.recover import RecoverPolicy
 
@@ -58,6 +59,9 @@ class Runtime:
                                   daytime_end=operator.policies.quiet_hours.end),
             contact=Contact(operator.operator.name, operator.operator.support_phone,
                             operator.operator.support_email),
+            notify={s.id: s.notify for s in operator.shippers},
+            tracking_base=settings.public_url or f"http://{settings.host}:{settings.port}",
+            windows=saved_windows.load(settings.data_dir)[0],
         )
         rt = cls(settings=settings, operator=operator, db=db, clock=clock or SystemClock(),
                  huey=huey, tasks=None, intake=None, policies=policies,  # type: ignore[arg-type]

@@ -49,7 +49,13 @@ def test_a_full_delivery_lifecycle_ends_delivered(runtime, clock):
             1, 1, 0, 0)
         assert route.started_at == t0 + timedelta(minutes=2)
     assert {status for status, _ in ev.event_statuses(runtime.db).values()} == {"processed"}
-    assert ev.outbox(runtime.db) == []  # nothing in this flow asks for a message yet
+    # The recipient hears of the window when the route starts and gets the confirmation on
+    # POD, then (a grocer's order is time-sensitive) the reminder to put it away.
+    sent = [(row[0], row[2]) for row in ev.outbox(runtime.db)]
+    assert sorted(sent) == [
+        ("notify.delivered", "notify.delivered:D1:pod:sms"),
+        ("notify.route_started", "notify.route_started:D1:R1:sms"),
+        ("notify.time_sensitive_reminder", "notify.time_sensitive_reminder:D1:after:sms")]
 
 
 def test_each_step_moves_the_delivery_forward(runtime, clock):

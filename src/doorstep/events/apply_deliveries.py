@@ -28,8 +28,10 @@ from doorstep.domain.delivery import AttemptOutcome
 from doorstep.events import format as f
 from doorstep.events.keys import recipient_id
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
+from doorstep.notify import handlers as notices
 from doorstep.store.tables import attempts, deliveries, stops
 from doorstep.workflows import recover
+from doorstep.workflows.actions import Action
 
 
 @handles(EventType.DELIVERY_CREATED)
@@ -94,7 +96,7 @@ def delivery_eta_updated(ctx: Ctx, data: f.DeliveryEtaUpdated) -> Outcome:
     # The stop keeps the planned ETA; the live one is the delivery's.
     if not delivery.update_eta(data.eta, ctx.at):
         return ignored("an older ETA than the one held")
-    return applied()
+    return applied(actions=notices.eta(ctx, delivery, data.eta))
 
 
 @handles(EventType.DELIVERY_ARRIVED)
@@ -110,7 +112,7 @@ def delivery_arrived(ctx: Ctx, data: f.DeliveryRef) -> Outcome:
         delivery.arrive(ctx.at)  # the stop records it when it is finished
     except DomainError as err:
         return ignored(str(err))
-    return applied()
+    return applied(actions=notices.arrival(ctx, delivery, ctx.at))
 
 
 def close_stop(ctx: Ctx, stop: Stop, delivery: Delivery, delivered: bool, at: datetime) -> None:
@@ -170,8 +172,20 @@ def delivery_delivered(ctx: Ctx, data: f.DeliveryDelivered) -> Outcome:
         return deferred(f"delivery:{data.delivery_id}")
     pod = ProofOfDelivery(photo_url=data.pod.photo_url, signature_url=data.pod.signature_url,
                           received_by=data.pod.received_by)
+    arrived_before = delivery.arrived_at
     result = _record_outcome(ctx, delivery, None, pod, data.notes)
-    return result if isinstance(result, Outcome) else applied()
+    if isinstance(result, Outcome):
+        return result
+    return applied(actions=_notices(ctx, delivery, result, arrived_before))
+
+
+def _notices(ctx: Ctx, delivery: Delivery, attempt: Attempt,
+             arrived_before: datetime | None) -> list[Action]:
+    """An attempt on the route the delivery is on now is news; one reported late for an
+    earlier route is not."""
+    if attempt.route_id not in (None, delivery.route_id) or delivery.status_at != ctx.at:
+        return []
+    return notices.outcome(ctx, delivery, attempt, arrived_before)
 
 
 @handles(EventType.DELIVERY_FAILED)
@@ -179,17 +193,19 @@ def delivery_failed(ctx: Ctx, data: f.DeliveryFailed) -> Outcome:
     delivery = _delivery(ctx, data.delivery_id)
     if delivery is None:
         return deferred(f"delivery:{data.delivery_id}")
+    arrived_before = delivery.arrived_at
     result = _record_outcome(ctx, delivery, data.reason, None, data.notes)
     if isinstance(result, Outcome):
         return result
     ctx.session.flush()
+    told = _notices(ctx, delivery, result, arrived_before)
     recipient = ctx.get(Recipient, delivery.recipient_id)
     shipper = ctx.get(Shipper, delivery.shipper_id)
     market = ctx.get(Market, delivery.market_id)
     assert recipient and shipper and market  # foreign keys guarantee them
-    return applied(actions=recover.on_failed(
+    return applied(actions=[*told, *recover.on_failed(
         delivery, result, recipient, shipper, market,
-        address_failures(ctx.session, delivery), ctx.policies.recover))
+        address_failures(ctx.session, delivery), ctx.policies.recover)])
 
 
 def address_failures(session: Session, delivery: Delivery) -> int:

@@ -22,6 +22,7 @@ from doorstep.domain.delivery import DELIVERY_LIFECYCLE
 from doorstep.events import format as f
 from doorstep.events.apply_deliveries import close_stop
 from doorstep.events.processing import Ctx, Outcome, applied, deferred, flagged, handles, ignored
+from doorstep.notify import handlers as notices
 from doorstep.store.tables import stops
 
 
@@ -126,10 +127,10 @@ def route_started(ctx: Ctx, data: f.RouteRef) -> Outcome:
         return ignored(str(err))
     # Preloaded (and locked, on PostgreSQL, before the route, as every batch locks them).
     on_board = [d for d in ctx.pre.on_route(route.id) if d.status is DeliveryStatus.SCHEDULED]
-    for delivery in on_board:
-        if not delivery.is_stale(ctx.at):
-            delivery.go_out(ctx.at)
-    return applied()
+    out = [d for d in on_board if not d.is_stale(ctx.at)]
+    for delivery in out:
+        delivery.go_out(ctx.at)
+    return applied(actions=notices.route_started(ctx, route, out))
 
 
 @handles(EventType.ROUTE_COMPLETED)

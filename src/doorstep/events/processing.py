@@ -10,7 +10,7 @@ no-op.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -24,12 +24,15 @@ from doorstep.events.preload import Preloaded, preload
 from doorstep.messaging.inbound import Contact
 from doorstep.store import event_log
 from doorstep.store.db import Database
+from doorstep.windows.model import WindowModel
 from doorstep.workflows.actions import Action
 from doorstep.workflows.exceptions import ExceptionPolicy
+from doorstep.workflows.notify_policy import NotifyPolicy
 from doorstep.workflows.recover import RecoverPolicy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+DEFAULT_NOTIFY = NotifyPolicy()
 SETTLED = frozenset({EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FLAGGED})
 
 
@@ -38,6 +41,20 @@ class Policies:
     exceptions: ExceptionPolicy = ExceptionPolicy()
     recover: RecoverPolicy = RecoverPolicy()
     contact: Contact = Contact("", None, None)  # the operator's, for HELP answers
+    notify: Mapping[str, NotifyPolicy] = field(default_factory=dict)  # per shipper
+    # Where recipients open their tracking pages (DOORSTEP_PUBLIC_URL); None: no links.
+    tracking_base: str | None = None
+    windows: WindowModel | None = None  # None: the model that ships with doorstep
+
+    def notify_policy(self, shipper_id: str) -> NotifyPolicy:
+        return self.notify.get(shipper_id) or DEFAULT_NOTIFY
+
+    def window_model(self) -> WindowModel:
+        if self.windows is not None:
+            return self.windows
+        from doorstep.windows import saved
+
+        return saved.shipped()
 
 
 @dataclass

@@ -112,5 +112,14 @@ CATALOGUE: dict[str, MessageType] = {t.name: t for t in [
 ]}
 
 
+def _with_notify() -> None:
+    from doorstep.messaging.catalogue_notify import NOTIFY_TYPES
+
+    CATALOGUE.update({t.name: t for t in NOTIFY_TYPES})
+
+
+_with_notify()
+
+
 def message_type(name: str) -> MessageType | None:
     return CATALOGUE.get(name)

@@ -18,6 +18,7 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from doorstep.messaging import notify_texts
 from doorstep.messaging.errors import RenderError
 from doorstep.messaging.sandbox import render_text
 from doorstep.messaging.saved import NONE_SAVED, OPERATOR, SavedTemplates
@@ -65,6 +66,8 @@ SUBJECTS: dict[tuple[str, str], str] = {
     ("failed_attempt", "en"): "{{ shipper }}: we missed you today",
     ("failed_attempt", "es"): "{{ shipper }}: no pudimos entregar su paquete hoy",
 }
+DEFAULTS.update(notify_texts.BODIES)
+SUBJECTS.update(notify_texts.SUBJECTS)
 
 
 @dataclass(frozen=True)

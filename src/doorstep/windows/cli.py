@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from doorstep.windows.saved import MODEL_FILE
+
 windows = typer.Typer(help="Arrival windows learned from the operator's stop history.",
                       no_args_is_help=True, add_completion=False)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-MODEL_FILE = "windows-model.json"
 
 
 @windows.callback()

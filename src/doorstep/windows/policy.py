@@ -27,6 +27,24 @@ class Policy:
     stops_away: int | None = 3  # the narrowed "N stops away" window (None: not sent)
 
 
+AWAY, UPDATE = "away", "update"
+
+
+def next_change(window: tuple[float, float], updates: int, away_sent: bool, gap: int,
+                point: float, policy: Policy) -> str | None:
+    """What the live estimate asks of the window a recipient holds: the narrowed window when
+    the driver is `stops_away` stops away (once), an update when the estimate has left the
+    window by more than the hysteresis (up to `max_updates`), else nothing. The live notices
+    (doorstep.workflows.notify) and the replay decide by this one rule."""
+    if policy.stops_away is not None and gap == policy.stops_away and not away_sent:
+        return AWAY
+    lo, hi = window
+    if updates < policy.max_updates and (point < lo - policy.hysteresis
+                                         or point > hi + policy.hysteresis):
+        return UPDATE
+    return None
+
+
 @dataclass(slots=True)
 class Held:
     first: tuple[float, float]
@@ -65,15 +83,12 @@ def play_route(route: Route, window_of: Any, policy: Policy, live: bool = True) 
             if not live or model is None:
                 continue
             h = held[p.index]
-            if policy.stops_away is not None and p.gap == policy.stops_away and not h.away_sent:
-                h.window, h.away_sent = model.window(stop, state, p.gap, route.depot), True
-                continue
-            point = model.point(stop, state, p.gap, route.depot)
-            lo, hi = h.window
-            if (h.updates < policy.max_updates
-                    and (point < lo - policy.hysteresis or point > hi + policy.hysteresis)):
+            change = next_change(h.window, h.updates, h.away_sent, p.gap,
+                                 model.point(stop, state, p.gap, route.depot), policy)
+            if change is not None:
                 h.window = model.window(stop, state, p.gap, route.depot)
-                h.updates += 1
+                h.away_sent = h.away_sent or change == AWAY
+                h.updates += change == UPDATE
     return [outcomes[i] for i in sorted(outcomes)]
 
 

@@ -49,7 +49,9 @@ def on_failed(delivery: Delivery, attempt: Attempt, recipient: Recipient, shippe
             purpose="recover.reach_out", channel=Channel.SMS, audience=Audience.RECIPIENT,
             dedup_key=f"recover.reach_out:{delivery.id}:{attempt.number}",
             subject_type="delivery", subject_id=delivery.id, to_addr=recipient.phone,
-            template="failed_attempt", language=recipient.language,
+            template=("time_sensitive_failed" if delivery.time_sensitive
+                      or shipper.time_sensitive else "failed_attempt"),
+            language=recipient.language,
             context={"reason": attempt.failure_reason.value if attempt.failure_reason else None,
                      "attempt": attempt.number, "first_name": first_name(recipient.name),
                      "delivery_id": delivery.id},

@@ -1,0 +1,1 @@
+"""notify: what recipients are told before, during and after their delivery, and when."""
