@@ -28,10 +28,15 @@ PHONE = "+12125552000"
 def delivery_created(eid: str, at: datetime, delivery_id: str = "D1", *,
                      depot: str = DEPOT, shipper: str = SHIPPER, phone: str | None = PHONE,
                      line1: str = "1 Main St", postal_code: str = "11201",
-                     name: str = "Robin Recipient", **extra: Any) -> dict[str, Any]:
+                     name: str = "Robin Recipient", email: str | None = None,
+                     language: str | None = None, **extra: Any) -> dict[str, Any]:
     recipient: dict[str, Any] = {"name": name}
     if phone is not None:
         recipient["phone"] = phone
+    if email is not None:
+        recipient["email"] = email
+    if language is not None:
+        recipient["language"] = language
     return make_event(eid, T.DELIVERY_CREATED, at, {
         "delivery_id": delivery_id, "shipper": shipper, "depot": depot,
         "service_date": at.date().isoformat(), "recipient": recipient,

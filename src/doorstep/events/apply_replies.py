@@ -33,17 +33,31 @@ def _redelivery_offer(ctx: Ctx, data: f.ReplyUnderstood) -> bool:
         _tell_platforms(ctx, delivery, disposition)
         return True
     if data.intent == "instructions":
-        said = str(data.slots.get("text") or data.text).strip()
-        kept = delivery.instructions or ""
-        if said and said not in kept:
-            delivery.instructions = (f"{kept}\n{said}" if kept else said)[-INSTRUCTIONS_MAX:]
-            delivery.details_at = ctx.at
-            version = hashlib.sha256(delivery.instructions.encode()).hexdigest()[:16]
-            platform_writes.queue(ctx.session, WriteKind.INSTRUCTIONS, delivery.id,
-                                  {"delivery_id": delivery.id,
-                                   "instructions": delivery.instructions}, version, ctx.now)
+        _keep_instructions(ctx, delivery, data)
         return True
     return False
+
+
+def _pre_delivery(ctx: Ctx, data: f.ReplyUnderstood) -> bool:
+    """An answer to a notice before delivery: instructions are kept (and go to the
+    platforms); anything else (another day, a question) is for a person."""
+    delivery = ctx.get(Delivery, data.subject_id)
+    if delivery is None or data.intent != "instructions":
+        return False
+    _keep_instructions(ctx, delivery, data)
+    return True
+
+
+def _keep_instructions(ctx: Ctx, delivery: Delivery, data: f.ReplyUnderstood) -> None:
+    said = str(data.slots.get("text") or data.text).strip()
+    kept = delivery.instructions or ""
+    if said and said not in kept:
+        delivery.instructions = (f"{kept}\n{said}" if kept else said)[-INSTRUCTIONS_MAX:]
+        delivery.details_at = ctx.at
+        version = hashlib.sha256(delivery.instructions.encode()).hexdigest()[:16]
+        platform_writes.queue(ctx.session, WriteKind.INSTRUCTIONS, delivery.id,
+                              {"delivery_id": delivery.id,
+                               "instructions": delivery.instructions}, version, ctx.now)
 
 
 def _tell_platforms(ctx: Ctx, delivery: Delivery, disposition: Disposition) -> None:
@@ -61,7 +75,8 @@ def _tell_platforms(ctx: Ctx, delivery: Delivery, disposition: Disposition) -> N
 
 
 ACTS_ON = {("delivery", "redelivery_offer"): _redelivery_offer,
-           ("delivery", "access_instructions"): _redelivery_offer}
+           ("delivery", "access_instructions"): _redelivery_offer,
+           ("delivery", "pre_delivery"): _pre_delivery}
 
 
 @handles(EventType.REPLY_UNDERSTOOD)

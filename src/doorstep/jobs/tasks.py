@@ -17,6 +17,7 @@ from doorstep.connectors import jobs as platform_jobs
 from doorstep.events.processing import process_batch
 from doorstep.messaging import daytime, due, sender
 from doorstep.messaging.channels.registry import channels_for
+from doorstep.notify import schedule
 from doorstep.store import event_log
 
 if TYPE_CHECKING:
@@ -48,6 +49,19 @@ def register(huey: Huey, rt: Runtime) -> Tasks:
         woken = process_batch(rt.db, rt.clock, rt.policies, ids)
         if woken:
             tasks.enqueue_events(woken)
+        # What the batch queued goes within seconds, not at the next minute's drain. Not in
+        # immediate mode, where a job runs inside its caller: a platform's webhook request
+        # must not wait on the SMS provider.
+        if not huey.immediate and due.next_due(rt.db, rt.clock.now()) == rt.clock.now():
+            send_now()
+
+    @huey.task(name="doorstep.send_now")  # type: ignore[untyped-decorator]
+    def send_now() -> None:
+        send_what_is_due(rt)
+
+    @huey.periodic_task(crontab(minute="*"), name="doorstep.notify_due")  # type: ignore[untyped-decorator]
+    def notify_due() -> None:
+        schedule.queue_due(rt.db, rt.policies, rt.clock.now())
 
     @huey.periodic_task(crontab(minute="*"), name="doorstep.sweep")  # type: ignore[untyped-decorator]
     def sweep() -> None:
@@ -127,6 +141,19 @@ def drain_outbox(rt: Runtime) -> int:
             break
     sender.reconcile(rt.db, channels, rt.clock.now,
                      timedelta(seconds=rt.settings.outbox_stale_seconds))
+    return sent
+
+
+def send_what_is_due(rt: Runtime) -> int:
+    """Send what is due now, without waiting for what is put off (the minute's drain does)."""
+    channels = channels_for(rt.settings)
+    sent = 0
+    for _ in range(OUTBOX_PASSES):
+        handed = sender.send_due(rt.db, channels, rt.clock.now, daytime=daytime_of(rt),
+                                 limiter=rt.limiter)
+        sent += handed
+        if handed < sender.BATCH:
+            break
     return sent
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import Channel, Delivery, Market, Recipient, Route, Shipper, StopStatus
-from doorstep.events.processing import Ctx
+from doorstep.events.processing import Policies
 from doorstep.messaging import addresses, consent
 from doorstep.store import tracking
 from doorstep.store.tables import deliveries, held_windows, stops
@@ -24,6 +25,8 @@ from doorstep.windows.model import LIVE, START, State, WindowModel
 from doorstep.windows.model import Stop as ModelStop
 from doorstep.workflows.notify import Addressee, Held, Live, People, reach
 from doorstep.workflows.notify_policy import NotifyPolicy
+
+T = TypeVar("T")
 
 
 def _minutes(at: datetime) -> float:
@@ -165,7 +168,17 @@ def _opted_out(s: Session, recipient: Recipient, shipper: Shipper) -> frozenset[
     return frozenset(out)
 
 
-def addressee(ctx: Ctx, delivery: Delivery | DeliveryRow) -> Addressee | None:
+class Reads(Protocol):
+    """What the notices read: an event's processing (Ctx), or the scheduled notices' scope."""
+
+    session: Session
+    now: datetime
+    policies: Policies
+
+    def get(self, cls: type[T], key: Any) -> T | None: ...
+
+
+def addressee(ctx: Reads, delivery: Delivery | DeliveryRow) -> Addressee | None:
     """The recipient of `delivery` as the notices see them; people are read only when a
     notice is made."""
     shipper = ctx.get(Shipper, delivery.shipper_id)
@@ -184,7 +197,7 @@ def addressee(ctx: Ctx, delivery: Delivery | DeliveryRow) -> Addressee | None:
     return Addressee(delivery, shipper, policy, load)
 
 
-def _link(ctx: Ctx, delivery_id: str, policy: NotifyPolicy) -> Callable[[], str | None]:
+def _link(ctx: Reads, delivery_id: str, policy: NotifyPolicy) -> Callable[[], str | None]:
     base = ctx.policies.tracking_base
     made: list[str] = []
 
