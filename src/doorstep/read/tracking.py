@@ -6,13 +6,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from doorstep.domain import DeliveryStatus, RouteStatus, StopStatus
 from doorstep.store import tracking
-from doorstep.store.tables import attempts, deliveries, markets, routes, shippers, stops
+from doorstep.store.tables import (
+    attempts,
+    deliveries,
+    held_windows,
+    markets,
+    routes,
+    shippers,
+    stops,
+)
 
 STATUS_WORDS = {
     DeliveryStatus.PENDING: "We have your order and are planning its delivery.",
@@ -79,6 +88,18 @@ def stops_away(session: Session, route_id: str | None, delivery_id: str) -> int 
         stops.c.status.in_([StopStatus.PLANNED, StopStatus.ARRIVED]))) or 0)
 
 
+def _window(session: Session, row: Any) -> dict[str, datetime | None]:
+    """The window the recipient was last told for the route the parcel is on; before any was
+    sent, the one the shipper promised."""
+    held = session.execute(sa.select(held_windows.c.window_start, held_windows.c.window_end)
+                           .where(held_windows.c.delivery_id == row.id,
+                                  held_windows.c.route_id == row.route_id)).first() \
+        if row.route_id else None
+    if held is not None:
+        return {"window_start": held.window_start, "window_end": held.window_end}
+    return {"window_start": row.window_start, "window_end": row.window_end}
+
+
 def load(session: Session, delivery_id: str) -> TrackingView | None:
     row = session.execute(
         sa.select(deliveries, shippers.c.name.label("shipper_name"), shippers.c.logo_url,
@@ -100,7 +121,7 @@ def load(session: Session, delivery_id: str) -> TrackingView | None:
         primary=_colour(row.brand_primary, "#1f2937"),
         secondary=_colour(row.brand_secondary, "#f3f4f6"),
         status=status, status_words=STATUS_WORDS[status], timezone=row.timezone,
-        window_start=row.window_start, window_end=row.window_end, eta=row.eta,
+        **_window(session, row), eta=row.eta,
         delivered_at=row.delivered_at,
         stops_away=(stops_away(session, row.route_id, delivery_id)
                     if status == DeliveryStatus.OUT_FOR_DELIVERY else None),

@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from doorstep.store import platform_links, tracking
-from doorstep.store.tables import deliveries, platform_writes, ratings, shippers, tracking_tokens
+from doorstep.store.tables import (
+    deliveries,
+    held_windows,
+    platform_writes,
+    ratings,
+    shippers,
+    tracking_tokens,
+)
 from doorstep.web.templating import local_time
 from tests import factories as ev
 from tests.integration.web.conftest import Site, two_shippers_day
@@ -50,8 +57,11 @@ def test_the_page_shows_status_window_and_brand_and_nothing_of_anyone_else(day: 
         brand = s.execute(sa.select(shippers).where(shippers.c.id == "freshcart")).one()
     assert brand.name in page.text and brand.brand_primary in page.text
     assert "on its way" in page.text
-    d = delivery(day, "D-A3")
-    assert f"<strong>{local_time(d.window_start, 'America/New_York')}</strong>" in page.text
+    # The window shown is the one the recipient was sent when R-A started, not the shipper's.
+    with day.rt.db.reading() as s:
+        held = s.execute(sa.select(held_windows).where(held_windows.c.delivery_id == "D-A3")).one()
+    assert held.window_start != delivery(day, "D-A3").window_start
+    assert f"<strong>{local_time(held.window_start, 'America/New_York')}</strong>" in page.text
     assert "data-stops-away" in page.text  # R-A is under way; D-A3 is on it
     # No contact details, no other delivery, no other shipper (the link may be forwarded).
     for leak in ("+1", "Robin", "@", "D-A1", "D-A2", "D-B", "homenest", "Other Ave", "R-A"):
