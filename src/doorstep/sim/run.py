@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from doorstep.clock import Clock, SystemClock, VirtualClock
 from doorstep.config import Settings
@@ -27,7 +29,7 @@ from doorstep.sim.summary import DaySummary
 from doorstep.store import event_log
 from doorstep.store.migrate import upgrade
 from doorstep.store.sql import count_by
-from doorstep.store.tables import deliveries, exceptions, messages, routes
+from doorstep.store.tables import deliveries, exceptions, held_windows, messages, routes
 from doorstep.web.app import create_app
 
 
@@ -156,7 +158,22 @@ def recorded_figures(rt: Runtime, service_dates: list[date]) -> dict[str, Any]:
             "exceptions_by_kind": count_by(s, exceptions.c.kind),
             "messages_by_purpose": count_by(s, messages.c.purpose),
             "events_by_status": event_log.count_by_status(s),
+            "windows_held": windows_held(s, service_dates),
         }
+
+
+def windows_held(s: Session, service_dates: list[date]) -> dict[str, Any]:
+    """How the windows recipients held at arrival turned out."""
+    h = held_windows.c
+    rows = s.execute(sa.select(h.hit, h.window_start, h.window_end, h.updates)
+                     .where(h.service_date.in_(service_dates), h.hit.is_not(None))).all()
+    if not rows:
+        return {"arrivals": 0}
+    widths = sorted((r.window_end - r.window_start).total_seconds() / 60 for r in rows)
+    return {"arrivals": len(rows), "inside": sum(bool(r.hit) for r in rows),
+            "hit_rate": round(sum(bool(r.hit) for r in rows) / len(rows), 4),
+            "median_width_min": widths[len(widths) // 2],
+            "updates_per_delivery": round(sum(r.updates for r in rows) / len(rows), 4)}
 
 
 def remote_figures(target: str | None) -> dict[str, Any]:
