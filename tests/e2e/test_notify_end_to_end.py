@@ -50,6 +50,7 @@ from tests.integration.connectors.onfleet_support import (  # noqa: F401 - fixtu
     writes,
 )
 from tests.integration.http.processes import free_port
+from tests.integration.messaging.test_alerts import Receiver, receiver  # noqa: F401 - fixture
 
 NY = ZoneInfo("America/New_York")
 EVENING = datetime(2026, 11, 23, 17, 50, tzinfo=NY)  # the day before DAY
@@ -86,7 +87,7 @@ class Doorstep:
 
 @pytest.fixture
 def served(tmp_path: Path, sqlite_template: Path, clock: VirtualClock, fake: FakeOnfleet,
-           org: Org, twilio: FakeTwilio) -> Iterator[Doorstep]:
+           org: Org, twilio: FakeTwilio, receiver: Receiver) -> Iterator[Doorstep]:
     db = tmp_path / "doorstep.db"
     shutil.copy(sqlite_template, db)
     port = free_port()
@@ -97,6 +98,7 @@ def served(tmp_path: Path, sqlite_template: Path, clock: VirtualClock, fake: Fak
         onfleet_webhook_secret=fake.webhook_secret, messaging="live",
         twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
         twilio_base_url=twilio.url, twilio_timeout_seconds=5,
+        alert_urls=f"json://127.0.0.1:{receiver.server_port}/alerts",  # dispatch's alerts
         # Budgets that never hold a message back: the paused clock would never release it.
         sms_rate_per_sender=100_000, sms_rate_per_service=100_000)
     settings.operator.platforms = PlatformsConfig(onfleet=org.mapping)
@@ -273,7 +275,7 @@ def at(hour: int, minute: int) -> datetime:
 
 def test_a_drivers_day_on_onfleet_sends_every_notice_through_the_provider(
         served: Doorstep, fake: FakeOnfleet, org: Org, twilio: FakeTwilio,
-        clock: VirtualClock) -> None:
+        clock: VirtualClock, receiver: Receiver) -> None:
     rt = served.rt
     day = plan_the_day(fake, org, served)
     t, phone = day.tasks, day.phones
@@ -347,6 +349,14 @@ def test_a_drivers_day_on_onfleet_sends_every_notice_through_the_provider(
     assert {a["context"]["what"] for a in alerts} == {"deadline", "failed"}
     assert all(a["channel"] is Channel.ALERT and a["to_addr"] == "dispatch-nyc@brightline.example"
                for a in alerts)
+    said = wait_for(lambda: len(receiver.got) >= 2 and [a["message"] for a in receiver.got],
+                    describe="both alerts at dispatch's Apprise endpoint")
+    assert any(f"Time-sensitive delivery {day.ids[4]} on route" in a
+               and "after its deadline 10:30 AM" in a for a in said), said
+    assert any(f"Time-sensitive delivery {day.ids[1]} on route" in a
+               and "the attempt failed (not_home)" in a for a in said), said
+    [reach_out] = outbound(rt, "recover.reach_out")
+    assert reach_out["template"] == "time_sensitive_failed" and reach_out["to_addr"] == phone[1]
 
     # Stop 2 (who texted STOP) is served: nothing reaches them.
     clock.set(at(10, 40))
