@@ -70,7 +70,7 @@ def clock() -> VirtualClock:
 
 
 @pytest.fixture
-def twilio(clock: VirtualClock) -> Iterator[FakeTwilio]:
+def twilio() -> Iterator[FakeTwilio]:
     with FakeTwilio(seed=5) as t:
         yield t
 
@@ -235,7 +235,9 @@ def plan_the_day(fake: FakeOnfleet, org: Org, ds: Doorstep) -> Day:
         if n == 4:
             extra["completeBefore"] = ms(DEADLINE)
         task = add_task(fake, org.queens, n + 3, **extra)  # phones +1212555014{3..7}
-        fake.org.tasks[task]["estimatedArrivalTime"] = ms(planned)  # Onfleet's route engine
+        # Onfleet's route engine's estimate, which the fake never makes: without it doorstep
+        # has no planned arrival, so no window and no on-its-way / stops-away notice at all.
+        fake.org.tasks[task]["estimatedArrivalTime"] = ms(planned)
         tasks.append(task)
     for task in tasks:
         fake.assign(task, org.driver)
