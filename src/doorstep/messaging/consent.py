@@ -49,6 +49,26 @@ def opted_out(s: Session, channel: Channel, address: str, sender: str | None) ->
     return bool(latest and latest.opted_out)
 
 
+def opted_out_of(s: Session, asked: dict[Channel, tuple[str, str | None]]
+                 ) -> frozenset[Channel]:
+    """`opted_out` for several channels at once: channel -> (address, sender); one query."""
+    if not asked:
+        return frozenset()
+    c = consent_changes.c
+    latest: dict[Channel, bool] = {}
+    for row in s.execute(sa.select(c.channel, c.address, c.sender, c.opted_out)
+                         .where(c.channel.in_(list(asked)),
+                                c.address.in_([a for a, _ in asked.values()]))
+                         .order_by(c.id)):
+        channel = Channel(row.channel)
+        if channel not in asked:
+            continue
+        address, sender = asked[channel]
+        if row.address == address and row.sender in (EVERY_SENDER, sender):
+            latest[channel] = bool(row.opted_out)
+    return frozenset(ch for ch, out in latest.items() if out)
+
+
 def history(s: Session, channel: Channel, address: str) -> list[ConsentChange]:
     rows = s.execute(sa.select(consent_changes)
                      .where(consent_changes.c.channel == channel,

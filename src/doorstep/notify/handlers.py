@@ -19,9 +19,12 @@ def route_started(ctx: Ctx, route: Route, on_board: list[Delivery]) -> list[Acti
     held = live.held_on(ctx.session, route.id)
     actions: list[Action] = []
     for delivery in on_board:
+        a = live.addressee(ctx, delivery)
+        if a is None:
+            continue
         estimate = lives.get(delivery.id)
-        a = live.addressee(ctx, delivery) if estimate is not None else None
-        if a is None or estimate is None:
+        if estimate is None:
+            actions += notify.without_times(a, route.id, None)
             continue
         more, after = notify.on_route_started(a, route.id, held.get(delivery.id), estimate)
         live.keep(ctx.session, delivery, route.id, held.get(delivery.id), after, ctx.now)
@@ -29,20 +32,23 @@ def route_started(ctx: Ctx, route: Route, on_board: list[Delivery]) -> list[Acti
     return actions
 
 
-def _pending(ctx: Ctx, route: Route, lives: dict[str, notify.Live]) -> list[Action]:
+def _pending(ctx: Ctx, route: Route, todo: list[live.Planned],
+             lives: dict[str, notify.Live | None]) -> list[Action]:
     held = live.held_on(ctx.session, route.id)
-    rows = live.others_on(ctx.session, list(lives))
     actions: list[Action] = []
-    for delivery_id, estimate in lives.items():
-        row = rows.get(delivery_id)
-        if (row is None or row.route_id != route.id
-                or row.status != DeliveryStatus.OUT_FOR_DELIVERY):
+    for gap, p in enumerate(todo, start=1):
+        row = p.delivery
+        if row.status != DeliveryStatus.OUT_FOR_DELIVERY or p.delivery_id not in lives:
             continue
         a = live.addressee(ctx, row)
         if a is None:
             continue
-        more, after = notify.on_progress(a, route.id, held.get(delivery_id), estimate)
-        live.keep(ctx.session, row, route.id, held.get(delivery_id), after, ctx.now)
+        estimate = lives[p.delivery_id]
+        if estimate is None:
+            actions += notify.without_times(a, route.id, gap)
+            continue
+        more, after = notify.on_progress(a, route.id, held.get(row.id), estimate)
+        live.keep(ctx.session, row, route.id, held.get(row.id), after, ctx.now)
         actions += more
     return actions
 
@@ -61,11 +67,11 @@ def arrival(ctx: Ctx, delivery: Delivery, at: datetime) -> list[Action]:
     if route is None:
         return []
     live.arrived(ctx.session, delivery.id, route.id, at)
-    if delivery.planned_arrival is None:
-        return []
-    lives = live.after_arrival(ctx.policies.window_model(), route, delivery.id,
-                               delivery.planned_arrival, at)
-    return _pending(ctx, route, lives)
+    todo = live.pending(ctx.session, route.id, without=delivery.id)
+    late = ((at - delivery.planned_arrival).total_seconds() / 60
+            if delivery.planned_arrival is not None else 0.0)
+    lives = live.estimates(ctx.policies.window_model(), route.depot_id, LIVE, late, at, todo)
+    return _pending(ctx, route, todo, lives)
 
 
 def eta(ctx: Ctx, delivery: Delivery, eta_at: datetime) -> list[Action]:
@@ -80,7 +86,7 @@ def eta(ctx: Ctx, delivery: Delivery, eta_at: datetime) -> list[Action]:
     late = (eta_at - delivery.planned_arrival).total_seconds() / 60
     lives = live.estimates(ctx.policies.window_model(), route.depot_id, LIVE, late,
                            ctx.at, todo[:mine + 1])
-    return _pending(ctx, route, {delivery.id: lives[delivery.id]})
+    return _pending(ctx, route, todo[mine:mine + 1], {delivery.id: lives.get(delivery.id)})
 
 
 def outcome(ctx: Ctx, delivery: Delivery, attempt: Attempt, arrived_before: datetime | None

@@ -8,9 +8,10 @@ name); only their held windows are written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from doorstep.events.processing import Policies
 from doorstep.messaging import addresses, consent
 from doorstep.store import tracking
 from doorstep.store.tables import deliveries, held_windows, stops
-from doorstep.windows.model import LIVE, START, State, WindowModel
+from doorstep.windows.model import START, State, WindowModel
 from doorstep.windows.model import Stop as ModelStop
 from doorstep.workflows.notify import Addressee, Held, Live, People, reach
 from doorstep.workflows.notify_policy import NotifyPolicy
@@ -38,30 +39,60 @@ def _instant(minutes: float) -> datetime:
 
 
 @dataclass(frozen=True)
+class DeliveryRow:
+    """The fields of a delivery on the route that the notices read (not locked)."""
+
+    id: str
+    shipper_id: str
+    market_id: str
+    recipient_id: str
+    service_date: date
+    status: str
+    route_id: str | None
+    time_sensitive: bool
+    window_end: datetime | None
+    address_line1: str
+    address_city: str
+
+
+@dataclass(frozen=True)
 class Planned:
-    delivery_id: str
+    delivery: DeliveryRow
     sequence: int
-    planned: datetime
+    planned: datetime | None
+
+    @property
+    def delivery_id(self) -> str:
+        return self.delivery.id
+
+
+_ROW = [deliveries.c[name] for name in DeliveryRow.__dataclass_fields__]
 
 
 def pending(s: Session, route_id: str, without: str | None = None) -> list[Planned]:
-    """The route's stops still to be reached, in planned order."""
-    rows = s.execute(sa.select(stops.c.delivery_id, stops.c.sequence, stops.c.planned_arrival)
+    """The route's stops still to be reached, in planned order, with their deliveries."""
+    rows = s.execute(sa.select(stops.c.sequence, stops.c.planned_arrival, *_ROW)
                      .join(deliveries, deliveries.c.id == stops.c.delivery_id)
                      .where(stops.c.route_id == route_id, stops.c.status == StopStatus.PLANNED,
-                            stops.c.planned_arrival.is_not(None),
                             deliveries.c.arrived_at.is_(None))
-                     .order_by(stops.c.planned_arrival, stops.c.sequence))
-    return [Planned(r.delivery_id, r.sequence, r.planned_arrival) for r in rows
-            if r.delivery_id != without]
+                     # Stops without a planned time (a platform that gives none) come after
+                     # the timed ones, in the route's order.
+                     .order_by(stops.c.planned_arrival.is_(None), stops.c.planned_arrival,
+                               stops.c.sequence))
+    return [Planned(DeliveryRow(*r[2:]), r.sequence, r.planned_arrival) for r in rows
+            if r.id != without]
 
 
 def estimates(model: WindowModel, depot: str, phase: str, lateness: float, at: datetime,
-              todo: list[Planned]) -> dict[str, Live]:
-    """The model's live estimate of each stop to come, `lateness` minutes late."""
+              todo: list[Planned]) -> dict[str, Live | None]:
+    """The model's live estimate of each stop to come, `lateness` minutes late (None for a
+    stop with no planned time to estimate from: see workflows.notify.without_times)."""
     state = State(_minutes(at), phase, lateness, None, ())
-    found: dict[str, Live] = {}
+    found: dict[str, Live | None] = {}
     for gap, p in enumerate(todo, start=1):
+        if p.planned is None:
+            found[p.delivery_id] = None
+            continue
         stop = ModelStop(p.sequence, _minutes(p.planned), 0.0)
         lo, hi = model.window(stop, state, gap, depot)
         found[p.delivery_id] = Live(gap, _instant(model.point(stop, state, gap, depot)),
@@ -69,22 +100,16 @@ def estimates(model: WindowModel, depot: str, phase: str, lateness: float, at: d
     return found
 
 
-def at_start(model: WindowModel, route: Route, started: datetime) -> dict[str, Live]:
+def at_start(model: WindowModel, route: Route, started: datetime) -> dict[str, Live | None]:
     """At the start, a route that left later than usual is expected that much later."""
     todo = pending(route_session(route), route.id)
     if not todo:
         return {}
     late = 0.0
-    if model.start_offset is not None:
-        late = (_minutes(started) - _minutes(todo[0].planned)) - model.start_offset
+    first = todo[0].planned
+    if model.start_offset is not None and first is not None:
+        late = (_minutes(started) - _minutes(first)) - model.start_offset
     return estimates(model, route.depot_id, START, late, started, todo)
-
-
-def after_arrival(model: WindowModel, route: Route, arrived: str, planned: datetime,
-                  at: datetime) -> dict[str, Live]:
-    """After an arrival, every stop to come is expected as late as that one was."""
-    todo = pending(route_session(route), route.id, without=arrived)
-    return estimates(model, route.depot_id, LIVE, _minutes(at) - _minutes(planned), at, todo)
 
 
 def route_session(route: Route) -> Session:
@@ -96,7 +121,11 @@ def route_session(route: Route) -> Session:
 # -- windows held ------------------------------------------------------------------------------
 
 def held_on(s: Session, route_id: str) -> dict[str, Held]:
-    rows = s.execute(sa.select(held_windows).where(held_windows.c.route_id == route_id))
+    """The windows held for the route's stops not yet reached."""
+    h = held_windows.c
+    rows = s.execute(sa.select(h.delivery_id, h.window_start, h.window_end, h.updates,
+                               h.away_sent, h.near_sent, h.deadline_warned)
+                     .where(h.route_id == route_id, h.arrived_at.is_(None)))
     return {r.delivery_id: Held((r.window_start, r.window_end), r.updates, r.away_sent,
                                 r.near_sent, r.deadline_warned) for r in rows}
 
@@ -131,41 +160,27 @@ def arrived(s: Session, delivery_id: str, route_id: str, at: datetime) -> None:
 
 # -- who hears ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class DeliveryRow:
-    """The fields of another delivery of the route that the notices read (not locked)."""
-
-    id: str
-    shipper_id: str
-    market_id: str
-    recipient_id: str
-    service_date: object
-    status: str
-    route_id: str | None
-    time_sensitive: bool
-    window_end: datetime | None
-    address_line1: str
-    address_city: str
-
-
 def _sender(shipper: Shipper, channel: Channel) -> str | None:
     if channel is Channel.EMAIL:
         return shipper.email_from
     return shipper.messaging_service_sid or shipper.sms_from
 
 
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
 def _opted_out(s: Session, recipient: Recipient, shipper: Shipper) -> frozenset[Channel]:
-    out = set()
+    asked: dict[Channel, tuple[str, str | None]] = {}
     for channel, raw in ((Channel.SMS, recipient.phone), (Channel.EMAIL, recipient.email)):
         if not raw:
             continue
         try:
-            address = addresses.e164(raw) if channel is Channel.SMS else addresses.email(raw)
+            address = (raw if E164.match(raw) else addresses.e164(raw)) \
+                if channel is Channel.SMS else addresses.email(raw)
         except addresses.InvalidAddress:
             continue  # the sender suppresses it, and marks the recipient unreachable
-        if consent.opted_out(s, channel, address, _sender(shipper, channel)):
-            out.add(channel)
-    return frozenset(out)
+        asked[channel] = (address, _sender(shipper, channel))
+    return consent.opted_out_of(s, asked)
 
 
 class Reads(Protocol):
@@ -192,12 +207,13 @@ def addressee(ctx: Reads, delivery: Delivery | DeliveryRow) -> Addressee | None:
         market = ctx.get(Market, delivery.market_id)
         assert recipient is not None and market is not None  # foreign keys
         return People(recipient, market, reach(recipient, policy, _opted_out(s, recipient, shipper)),
-                      _link(ctx, delivery.id, policy))
+                      _link(ctx, delivery.id, delivery.service_date, policy))
 
     return Addressee(delivery, shipper, policy, load)
 
 
-def _link(ctx: Reads, delivery_id: str, policy: NotifyPolicy) -> Callable[[], str | None]:
+def _link(ctx: Reads, delivery_id: str, service_date: date, policy: NotifyPolicy
+          ) -> Callable[[], str | None]:
     base = ctx.policies.tracking_base
     made: list[str] = []
 
@@ -206,18 +222,9 @@ def _link(ctx: Reads, delivery_id: str, policy: NotifyPolicy) -> Callable[[], st
             return None
         if not made:
             token = tracking.issue(ctx.session, delivery_id, ctx.now,
-                                   ttl=timedelta(days=policy.tracking_days))
+                                   ttl=timedelta(days=policy.tracking_days),
+                                   service_date=service_date)
             made.append(f"{base.rstrip('/')}/t/{token}")
         return made[0]
 
     return link
-
-
-def others_on(s: Session, ids: list[str]) -> dict[str, DeliveryRow]:
-    t = deliveries
-    cols = [t.c[name] for name in DeliveryRow.__dataclass_fields__]
-    found: dict[str, DeliveryRow] = {}
-    for start in range(0, len(ids), 500):
-        for r in s.execute(sa.select(*cols).where(t.c.id.in_(ids[start:start + 500]))):
-            found[r.id] = DeliveryRow(**r._mapping)
-    return found

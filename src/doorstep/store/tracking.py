@@ -29,11 +29,12 @@ def expiry(service_date: date, ttl: timedelta = DEFAULT_TTL) -> datetime:
 
 
 def issue(session: Session, delivery_id: str, now: datetime,
-          ttl: timedelta = DEFAULT_TTL) -> str:
+          ttl: timedelta = DEFAULT_TTL, service_date: date | None = None) -> str:
     """A new token for the delivery. Each call makes another valid link (only hashes are
     kept, so an earlier one cannot be handed out again); they all end at the same time."""
-    service_date = session.scalar(sa.select(deliveries.c.service_date)
-                                  .where(deliveries.c.id == delivery_id))
+    if service_date is None:
+        service_date = session.scalar(sa.select(deliveries.c.service_date)
+                                      .where(deliveries.c.id == delivery_id))
     if service_date is None:
         raise LookupError(f"no delivery {delivery_id}")
     token = secrets.token_urlsafe(TOKEN_BYTES)

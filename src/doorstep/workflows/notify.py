@@ -242,6 +242,25 @@ def on_progress(a: Addressee, route_id: str, held: Held | None, live: Live
     return actions, held
 
 
+def without_times(a: Addressee, route_id: str, gap: int | None) -> list[Action]:
+    """A stop the route platform gave no planned time (an Onfleet task with no estimate): the
+    notices that need no window — on its way when the route starts (`gap` None), N stops away,
+    and for a time-sensitive delivery, "be ready". Each goes once (its key)."""
+    if gap is None:
+        if not a.policy.wants(Notice.ROUTE_STARTED):
+            return []
+        return _to_recipient(a, Notice.ROUTE_STARTED.value, route_id, "on_the_way",
+                             {"window": None})
+    actions: list[Action] = []
+    if a.policy.wants(Notice.STOPS_AWAY) and gap == a.policy.stops_away:
+        actions += _to_recipient(a, Notice.STOPS_AWAY.value, route_id, "stops_away",
+                                 {"stops": gap, "window": None})
+    if a.time_sensitive and gap == a.policy.near_stops:
+        actions += _to_recipient(a, "time_sensitive_near", route_id, "time_sensitive_near",
+                                 {"stops": gap})
+    return actions
+
+
 def _time_sensitive(a: Addressee, route_id: str, held: Held | None, live: Live,
                     window: Window) -> tuple[list[Action], Held | None]:
     actions: list[Action] = []

@@ -221,3 +221,24 @@ def test_the_policy_can_leave_out_the_route_start_notice(runtime, clock):
     serve(runtime, t0, timedelta(0), upto=1)
     assert [m["subject_id"] for m in sent(runtime, "notify.stops_away")] == ["D4"]
     assert set(held(runtime)) == {"D4"}  # the first window D4 holds is the narrowed one
+
+
+def test_a_route_with_no_planned_times_still_says_on_its_way_and_stops_away(runtime, clock):
+    """Some platforms (Onfleet without route optimisation) give no times: no window is
+    promised, but the recipient still hears the parcel is coming, and when it is near."""
+    t0 = clock.now()
+    feed(runtime, *[ev.delivery_created(f"c-{d}", t0, d, shipper="freshcart",
+                                        phone=f"+1212555{2000 + i:04d}")
+                    for i, d in enumerate(IDS)])
+    plan = ev.route_planned("plan", t0, "R1", IDS)
+    for stop in plan["data"]["stops"]:
+        del stop["planned_arrival"]
+    feed(runtime, plan, ev.route_started("start", t0 + timedelta(hours=2), "R1"))
+    started = sent(runtime, "notify.route_started")
+    assert len(started) == len(IDS) and all(m["context"]["window"] is None for m in started)
+    assert "/t/" in started[0]["context"]["tracking_url"]
+    feed(runtime, ev.arrived("a1", t0 + timedelta(hours=2, minutes=5), "D1"))
+    assert [(m["subject_id"], m["context"]["stops"]) for m in sent(
+        runtime, "notify.stops_away")] == [("D4", 3)]
+    assert [m["subject_id"] for m in sent(runtime, "notify.time_sensitive_near")] == ["D2"]
+    assert held(runtime) == {}  # no window was promised
