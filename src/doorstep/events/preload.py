@@ -33,6 +33,7 @@ class Preloaded:
         self.session = session
         self.lock = lock
         self.known: dict[tuple[type, Any], Any] = {}
+        self.later: dict[str, Any] = {}  # processing.Later, by key: work after the batch
 
     def get(self, cls: type[T], key: Any) -> T | None:
         marker = (cls, key)

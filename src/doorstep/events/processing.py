@@ -86,6 +86,15 @@ def flagged(note: str) -> Outcome:
 
 
 @dataclass
+class Later:
+    """Work asked by events that is done once, after the batch's events are applied."""
+
+    event: Event  # the last event that asked: the actions go with it
+    finish: Callable[[list[Any]], list[Action]]
+    items: list[Any]
+
+
+@dataclass
 class Ctx:
     session: Session
     event: Event
@@ -103,6 +112,18 @@ class Ctx:
 
     def add(self, entity: Any, key: Any) -> None:
         self.pre.add(entity, key)
+
+    def later(self, key: str, item: Any, finish: Callable[[list[Any]], list[Action]]) -> None:
+        """Ask for work that reads across the batch (a route's stops to come) to be done once,
+        after the batch's events are applied, with every item asked under `key` in order.
+        Reading once a batch rather than once an event saves a flush of the session per
+        event; a batch that fails runs again event by event, each with its own."""
+        found: Later | None = self.pre.later.get(key)
+        if found is None:
+            self.pre.later[key] = Later(self.event, finish, [item])
+        else:
+            found.items.append(item)
+            found.event = self.event
 
 
 Handler = Callable[[Ctx, Any], Outcome]
@@ -170,9 +191,11 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
                     with session.begin_nested():
                         outcome = _handle(ctx)
                         apply_actions(session, outcome.actions, event, now)
+                        _finish_later(session, pre, now)
                 except Exception as err:  # one event's bug must not stop the others
                     log.exception("event %s (%s) failed", event.id, event.type)
                     pre.known.clear()  # it may hold what the savepoint's rollback undid
+                    pre.later.clear()
                     session.refresh(event)
                     event.status = EventStatus.FAILED
                     event.note = f"{type(err).__name__}: {err}"[:2000]
@@ -183,6 +206,7 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
             stored.extend(outcome.stored)
             if outcome.waits_for:
                 waiting[event.id] = outcome.waits_for  # type: ignore[index]
+        _finish_later(session, pre, now)
         woken = event_log.waiting_for(session, known) if known else []
         woken.extend(stored)
     # Another worker may have committed what these wait for while this batch ran; it looked
@@ -192,6 +216,15 @@ def _run(db: Database, clock: Clock, policies: Policies, ids: list[int], *,
             present = event_log.existing_subjects(session, set(waiting.values()))
         woken.extend(i for i, key in waiting.items() if key in present)
     return woken
+
+
+def _finish_later(session: Session, pre: Preloaded, now: datetime) -> None:
+    from doorstep.events.outbox import apply_actions
+
+    while pre.later:
+        key = next(iter(pre.later))
+        later: Later = pre.later.pop(key)
+        apply_actions(session, later.finish(later.items), later.event, now)
 
 
 def backoff(tries: int) -> timedelta:

@@ -32,11 +32,12 @@ AWAY, UPDATE = "away", "update"
 
 def next_change(window: tuple[float, float], updates: int, away_sent: bool, gap: int,
                 point: float, policy: Policy) -> str | None:
-    """What the live estimate asks of the window a recipient holds: the narrowed window when
-    the driver is `stops_away` stops away (once), an update when the estimate has left the
-    window by more than the hysteresis (up to `max_updates`), else nothing. The live notices
+    """What the live estimate asks of the window a recipient holds: the narrowed window once
+    the driver is `stops_away` stops away or nearer (once: a stop that is already nearer when
+    the route gets going hears how near), an update when the estimate has left the window by
+    more than the hysteresis (up to `max_updates`), else nothing. The live notices
     (doorstep.workflows.notify) and the replay decide by this one rule."""
-    if policy.stops_away is not None and gap == policy.stops_away and not away_sent:
+    if policy.stops_away is not None and gap <= policy.stops_away and not away_sent:
         return AWAY
     lo, hi = window
     if updates < policy.max_updates and (point < lo - policy.hysteresis

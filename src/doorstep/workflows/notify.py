@@ -223,7 +223,7 @@ def on_progress(a: Addressee, route_id: str, held: Held | None, live: Live
         change = rule.next_change((_minutes(held.window[0]), _minutes(held.window[1])),
                                   held.updates, held.away_sent, live.gap, _minutes(live.point),
                                   route_rule(a.policy))
-    elif a.policy.wants(Notice.STOPS_AWAY) and live.gap == a.policy.stops_away:
+    elif a.policy.wants(Notice.STOPS_AWAY) and live.gap <= a.policy.stops_away:
         change = rule.AWAY  # no window was sent before: this is the first
     if change == rule.AWAY:
         actions += _to_recipient(a, Notice.STOPS_AWAY.value, route_id, "stops_away",
@@ -252,10 +252,10 @@ def without_times(a: Addressee, route_id: str, gap: int | None) -> list[Action]:
         return _to_recipient(a, Notice.ROUTE_STARTED.value, route_id, "on_the_way",
                              {"window": None})
     actions: list[Action] = []
-    if a.policy.wants(Notice.STOPS_AWAY) and gap == a.policy.stops_away:
+    if a.policy.wants(Notice.STOPS_AWAY) and gap <= a.policy.stops_away:
         actions += _to_recipient(a, Notice.STOPS_AWAY.value, route_id, "stops_away",
                                  {"stops": gap, "window": None})
-    if a.time_sensitive and gap == a.policy.near_stops:
+    if a.time_sensitive and gap <= a.policy.near_stops:
         actions += _to_recipient(a, "time_sensitive_near", route_id, "time_sensitive_near",
                                  {"stops": gap})
     return actions
@@ -263,21 +263,20 @@ def without_times(a: Addressee, route_id: str, gap: int | None) -> list[Action]:
 
 def _time_sensitive(a: Addressee, route_id: str, held: Held | None, live: Live,
                     window: Window) -> tuple[list[Action], Held | None]:
+    """With no window held (none was sent), each notice's key alone keeps it to once."""
     actions: list[Action] = []
-    if held is None:
-        held = Held(window)
-    if live.gap == a.policy.near_stops and not held.near_sent:
+    if live.gap <= a.policy.near_stops and not (held and held.near_sent):
         actions += _to_recipient(a, "time_sensitive_near", route_id, "time_sensitive_near",
                                  {"stops": live.gap}, expires_at=window[1])
-        held = replace(held, near_sent=True)
+        held = held and replace(held, near_sent=True)
     deadline = a.delivery.window_end
-    if deadline is not None and live.point > deadline and not held.deadline_warned:
+    if deadline is not None and live.point > deadline and not (held and held.deadline_warned):
         late = {"window": a.words(window),
                 "deadline": words.clock(deadline, a.market.timezone, a.language)}
         actions.append(_alert(a, f"deadline:{route_id}", {"what": "deadline", **late}))
         actions += _to_recipient(a, "deadline_risk", route_id, "deadline_risk", late,
                                  question="access_instructions")
-        held = replace(held, deadline_warned=True)
+        held = held and replace(held, deadline_warned=True)
     return actions, held
 
 

@@ -80,11 +80,11 @@ def test_the_driver_three_stops_away_narrows_the_window_once(runtime, clock):
     first = held(runtime)
     serve(runtime, t0, timedelta(0))
     away = sent(runtime, "notify.stops_away")
-    # After the first arrival D4 is three stops away, after the second D5, then D6.
+    # After the first arrival D2, D3 and D4 are 1, 2 and 3 stops away; then D5, then D6.
     assert [(m["subject_id"], m["context"]["stops"]) for m in away] == [
-        ("D4", 3), ("D5", 3), ("D6", 3)]
+        ("D2", 1), ("D3", 2), ("D4", 3), ("D5", 3), ("D6", 3)]
     now = held(runtime)
-    for d in ("D4", "D5", "D6"):
+    for d in ("D2", "D3", "D4", "D5", "D6"):
         assert now[d]["away_sent"]
         narrowed = now[d]["window_end"] - now[d]["window_start"]
         assert narrowed <= first[d]["window_end"] - first[d]["window_start"]
@@ -204,12 +204,12 @@ def test_a_spanish_speaker_is_told_in_spanish_where_the_shipper_writes_it(runtim
 
 def test_a_platform_eta_far_past_the_window_sends_the_update(runtime, clock):
     t0 = clock.now()
-    a_route(runtime, t0, ids=("D1", "D2"))
+    a_route(runtime, t0)
     feed(runtime, ev.eta_updated("eta", t0 + timedelta(hours=2, minutes=1),
-                                 t0 + timedelta(hours=4), "D2"))
+                                 t0 + timedelta(hours=4), "D6"))
     [late] = sent(runtime, "notify.running_late")
-    assert late["subject_id"] == "D2"
-    assert held(runtime)["D2"]["window_end"] >= t0 + timedelta(hours=4)
+    assert late["subject_id"] == "D6"
+    assert held(runtime)["D6"]["window_end"] >= t0 + timedelta(hours=4)
 
 
 def test_the_policy_can_leave_out_the_route_start_notice(runtime, clock):
@@ -219,8 +219,9 @@ def test_the_policy_can_leave_out_the_route_start_notice(runtime, clock):
     a_route(runtime, t0)
     assert sent(runtime, "notify.route_started") == [] and held(runtime) == {}
     serve(runtime, t0, timedelta(0), upto=1)
-    assert [m["subject_id"] for m in sent(runtime, "notify.stops_away")] == ["D4"]
-    assert set(held(runtime)) == {"D4"}  # the first window D4 holds is the narrowed one
+    assert [m["subject_id"] for m in sent(runtime, "notify.stops_away")] == ["D2", "D3", "D4"]
+    # The first window each holds is the narrowed one.
+    assert set(held(runtime)) == {"D2", "D3", "D4"}
 
 
 def test_a_route_with_no_planned_times_still_says_on_its_way_and_stops_away(runtime, clock):
@@ -239,6 +240,6 @@ def test_a_route_with_no_planned_times_still_says_on_its_way_and_stops_away(runt
     assert "/t/" in started[0]["context"]["tracking_url"]
     feed(runtime, ev.arrived("a1", t0 + timedelta(hours=2, minutes=5), "D1"))
     assert [(m["subject_id"], m["context"]["stops"]) for m in sent(
-        runtime, "notify.stops_away")] == [("D4", 3)]
+        runtime, "notify.stops_away")] == [("D2", 1), ("D3", 2), ("D4", 3)]
     assert [m["subject_id"] for m in sent(runtime, "notify.time_sensitive_near")] == ["D2"]
     assert held(runtime) == {}  # no window was promised
