@@ -15,10 +15,13 @@ def feed(runtime, *events_, source: str = "platform"):
     return [runtime.intake.accept(source, [e]) for e in events_]
 
 
-def outbox(runtime, purpose: str | None = None) -> list[dict]:
+def outbox(runtime, purpose: str | None = None, *, prefix: str | None = None) -> list[dict]:
+    """The outbound messages: all, one purpose's, or those whose purpose starts with `prefix`."""
     stmt = sa.select(messages).where(messages.c.direction == "outbound")
     if purpose:
         stmt = stmt.where(messages.c.purpose == purpose)
+    if prefix:
+        stmt = stmt.where(messages.c.purpose.startswith(prefix))
     with runtime.db.reading() as s:
         return [dict(r._mapping) for r in s.execute(stmt)]
 
@@ -44,7 +47,7 @@ def test_a_failed_attempt_queues_exactly_one_reach_out(runtime, clock):
     feed(runtime, failed)
     feed(runtime, failed)  # the same event again
     feed(runtime, dict(failed, id="f-resent"), source="other")  # the same fact, another id
-    [sms] = outbox(runtime)
+    [sms] = outbox(runtime, prefix="recover.")
     with runtime.db.reading() as s:
         recipient_id = s.get(Delivery, "D1").recipient_id
     assert (sms["purpose"], str(sms["channel"]), sms["to_addr"]) == (
@@ -66,7 +69,9 @@ def test_no_reach_out_to_a_recipient_who_revoked_sms_consent(runtime, clock):
         recipient = s.get(Recipient, s.get(Delivery, "D1").recipient_id)
         recipient.opt_out_of_sms(t0)
     feed(runtime, ev.failed("f", t0 + timedelta(minutes=5)))
-    assert outbox(runtime) == []
+    # Only what was queued before the opt-out (on its way) and dispatch's alert: no reach-out.
+    assert sorted(m["purpose"] for m in outbox(runtime)) == [
+        "notify.route_started", "notify.time_sensitive_alert"]
     assert ev.event_statuses(runtime.db)["f"][0] == "processed"
     with runtime.db.reading() as s:
         assert s.get(Delivery, "D1").attempt_count == 1
@@ -79,14 +84,17 @@ def test_a_new_delivery_does_not_undo_an_opt_out(runtime, clock):
         s.get(Recipient, s.get(Delivery, "D1").recipient_id).opt_out_of_sms(t0)
     on_the_road(runtime, t0 + timedelta(hours=1), "D2", "R2", line1="9 Other St")
     feed(runtime, ev.failed("f2", t0 + timedelta(hours=2), "D2"))
-    assert outbox(runtime) == []
+    # D1's on its way went before the opt-out; D2's recipient hears nothing, dispatch does.
+    assert sorted((m["purpose"], m["subject_id"]) for m in outbox(runtime)) == [
+        ("notify.route_started", "D1"), ("notify.time_sensitive_alert", "D2")]
 
 
 def test_no_reach_out_without_a_phone(runtime, clock):
     t0 = clock.now()
     on_the_road(runtime, t0, phone=None)
     feed(runtime, ev.failed("f", t0 + timedelta(minutes=5)))
-    assert outbox(runtime) == []
+    # Nothing to the recipient (no phone); dispatch still hears of the time-sensitive failure.
+    assert [m["purpose"] for m in outbox(runtime)] == ["notify.time_sensitive_alert"]
 
 
 def test_chronic_address_escalates_once_at_the_threshold(runtime, clock):

@@ -35,7 +35,9 @@ def asked(site: Site, fake: FakeTwilio, sms: TwilioSms) -> str:
                                                   messages.c.purpose == "recover.reach_out")
                         ).one()
     assert row.status == "sent" and row.conversation_id is not None
-    assert [m.to for m in fake.messages if m.from_ == FRESHCART] == [PHONE]
+    # The reach-out went from FreshCart's number (with the day's notices to the same phone).
+    assert [(m.to, m.from_) for m in fake.messages if m.sid == row.provider_id] == [
+        (PHONE, FRESHCART)]
     return str(row.id)
 
 

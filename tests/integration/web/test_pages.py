@@ -151,5 +151,6 @@ def test_in_development_the_messages_sent_show_on_the_delivery_page(day: Site) -
     assert sender.send_due(day.rt.db, lambda _c: console, day.clock.now) >= 2  # D-A2, D-B1 …
 
     after = page.get("/deliveries/D-A2").text
-    assert "sent · “FreshCart Grocery: we tried to deliver your parcel today but no one was " \
-           "home." in after
+    # FreshCart is time-sensitive: its reach-out is the time-sensitive one.
+    assert "sent · “FreshCart Grocery: we could not deliver your order, which cannot wait, " \
+           "because no one was home." in after
