@@ -25,7 +25,7 @@ def route_started(ctx: Ctx, route: Route, on_board: list[Delivery]) -> list[Acti
 
 
 def _started(ctx: Ctx, route: Route, on_board: list[Delivery]) -> list[Action]:
-    lives = live.at_start(ctx.policies.window_model(), route, route.started_at or ctx.at)
+    lives = live.at_start(ctx.session, ctx.policies.window_model(), route, route.started_at or ctx.at)
     held = live.held_on(ctx.session, route.id)
     actions: list[Action] = []
     for delivery in on_board:

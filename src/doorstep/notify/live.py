@@ -24,7 +24,8 @@ from doorstep.store import tracking
 from doorstep.store.tables import deliveries, held_windows, stops
 from doorstep.windows.model import START, State, WindowModel
 from doorstep.windows.model import Stop as ModelStop
-from doorstep.workflows.notify import Addressee, Held, Live, People, reach
+from doorstep.workflows.notify import Held, Live
+from doorstep.workflows.notify_people import Addressee, People, reach
 from doorstep.workflows.notify_policy import NotifyPolicy
 
 T = TypeVar("T")
@@ -100,9 +101,10 @@ def estimates(model: WindowModel, depot: str, phase: str, lateness: float, at: d
     return found
 
 
-def at_start(model: WindowModel, route: Route, started: datetime) -> dict[str, Live | None]:
+def at_start(s: Session, model: WindowModel, route: Route, started: datetime
+             ) -> dict[str, Live | None]:
     """At the start, a route that left later than usual is expected that much later."""
-    todo = pending(route_session(route), route.id)
+    todo = pending(s, route.id)
     if not todo:
         return {}
     late = 0.0
@@ -110,12 +112,6 @@ def at_start(model: WindowModel, route: Route, started: datetime) -> dict[str, L
     if model.start_offset is not None and first is not None:
         late = (_minutes(started) - _minutes(first)) - model.start_offset
     return estimates(model, route.depot_id, START, late, started, todo)
-
-
-def route_session(route: Route) -> Session:
-    session = Session.object_session(route)
-    assert session is not None, "a route in processing belongs to its batch's session"
-    return session
 
 
 # -- windows held ------------------------------------------------------------------------------

@@ -100,7 +100,6 @@ def queue_due(db: Database, policies: Policies, now: datetime) -> int:
     with db.reading() as s:
         market_rows = [(r.id, r.timezone) for r in s.execute(sa.select(markets.c.id,
                                                                        markets.c.timezone))]
-    with db.reading() as s:
         shipper_ids = list(s.scalars(sa.select(shippers.c.id)))
     marked = 0
     for d in due(market_rows, policies, shipper_ids, now):
