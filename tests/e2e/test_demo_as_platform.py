@@ -40,11 +40,19 @@ def play_the_day(server: Service, url: str) -> tuple[dict[str, int], dict[str, i
     server.wait_healthy()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if server.log().count("day complete") > played_before and idle(server):
+        if server.log().count("day complete") > played_before and idle(server) \
+                and settled(recorded(url)):
             break
         time.sleep(0.2)
     assert idle(server), server.log()[-3000:]
     return recorded(url)
+
+
+def settled(seen: tuple[dict[str, int], dict[str, int], int]) -> bool:
+    """An empty queue can hide a job in flight (and the jobs it will enqueue): the day is done
+    when nothing is left to process and no delivery waits for its outcome."""
+    by_status, _, unsettled = seen
+    return unsettled == 0 and set(by_status) <= {"delivered", "failed"}
 
 
 def idle(server: Service) -> bool:
